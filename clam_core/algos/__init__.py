@@ -1,0 +1,1 @@
+"""One module per method, each holding its config dataclass and training recipe."""

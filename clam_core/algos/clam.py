@@ -1,0 +1,209 @@
+"""CLAM: continuous latent action model with a jointly trained action decoder (Liang, Czempin et al. 2025).
+
+Stage 1: on an unlabelled batch every step, the IDM infers z from `o_{t-H..t+1}` and the FDM reconstructs
+`o_{t+1}`; every `decoder_every` steps a labelled batch adds `beta * MSE(decoder(z_t), a_t)`, whose gradient
+also reaches the IDM (joint training). With `beta = 0` the decoder is trained on detached latents instead:
+the "no joint training" ablation.
+Stage 2: the frozen IDM relabels observation-only expert data with latents; the latent policy is fit by MSE.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import draccus
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from clam_core.data.episodes import LabelledEpisodes, ObservationEpisodes
+from clam_core.data.normalization import NormStats
+from clam_core.data.windows import (
+    LabelledWindowSampler,
+    ObservationWindowSampler,
+    transition_windows,
+    valid_timesteps,
+)
+from clam_core.metrics import mse, r2_score
+from clam_core.models.decoders import ActionDecoder, DecoderConfig
+from clam_core.models.lam import LAMConfig, LatentActionModel
+from clam_core.models.policies import MLPLatentPolicy, PolicyConfig
+from clam_core.train.checkpoint import save_checkpoint
+from clam_core.train.config import OptimConfig, RunConfig
+from clam_core.train.loop import Trainer
+from clam_core.train.runtime import resolve_device, seed_everything
+
+OBS_KEY = "observation.state"
+ACTION_KEY = "action"
+
+
+@dataclass
+class CLAMConfig:
+    lam: LAMConfig = field(default_factory=LAMConfig)
+    decoder: DecoderConfig = field(default_factory=DecoderConfig)
+    policy: PolicyConfig = field(default_factory=PolicyConfig)
+    # Action-decoder loss weight; 0 trains the decoder on detached latents (no joint training).
+    beta: float = 1.0
+    decoder_every: int = 2  # K: a labelled batch every K stage-1 steps
+    batch_size: int = 128
+    decoder_batch_size: int = 128
+    policy_batch_size: int = 128
+    stage1: OptimConfig = field(default_factory=lambda: OptimConfig(steps=20_000))
+    stage2: OptimConfig = field(default_factory=lambda: OptimConfig(steps=10_000))
+
+
+@dataclass
+class CLAMData:
+    """The three datasets of the paper's setting (normalised or raw; `train_clam` normalises)."""
+
+    labelled: LabelledEpisodes  # small, any behaviour (random or play)
+    unlabelled: ObservationEpisodes  # everything, without actions, for the LAM
+    expert: ObservationEpisodes  # observation-only expert demos for the latent policy
+
+
+class CLAMModel(nn.Module):
+    def __init__(self, cfg: CLAMConfig, obs_dim: int, action_dim: int) -> None:
+        super().__init__()
+        self.lam = LatentActionModel(obs_dim, cfg.lam)
+        self.decoder = ActionDecoder(cfg.lam.latent_dim, action_dim, cfg.decoder)
+        self.policy = MLPLatentPolicy(obs_dim, cfg.lam.latent_dim, cfg.policy)
+
+
+def stage1_losses(
+    model: CLAMModel, cfg: CLAMConfig, unlabelled: ObservationWindowSampler,
+    labelled: LabelledWindowSampler, step: int,
+) -> dict[str, Tensor]:
+    out = model.lam(unlabelled.sample(cfg.batch_size).observations)
+    recon = F.mse_loss(out.predictions, out.targets)
+    scalars = {
+        "recon_loss": recon,
+        "copy_last_loss": F.mse_loss(out.previous, out.targets).detach(),
+    }
+    loss = recon + out.aux_loss
+    if step % cfg.decoder_every == 0:
+        batch = labelled.sample(cfg.decoder_batch_size)
+        latent = model.lam.current_latent(batch.observations)
+        joint = cfg.beta > 0
+        decoder_loss = F.mse_loss(model.decoder(latent if joint else latent.detach()), batch.actions)
+        loss = loss + (cfg.beta if joint else 1.0) * decoder_loss
+        scalars["decoder_loss"] = decoder_loss
+    scalars["loss"] = loss
+    return scalars
+
+
+@torch.no_grad()
+def relabel(
+    lam: LatentActionModel, episodes: ObservationEpisodes, chunk_size: int, batch_size: int = 4096
+) -> tuple[Tensor, Tensor]:
+    """Annotate observation-only episodes with the frozen IDM.
+
+    Returns policy inputs `o_t` [N, D] and latent targets `z_t .. z_{t+k-1}` [N, k, Z] for every t whose
+    whole chunk of transitions lies inside its episode.
+    """
+    lam.eval()
+    context = lam.cfg.context
+    observations = episodes.observations
+    per_step = torch.full(
+        (observations.shape[0], lam.cfg.latent_dim), float("nan"), device=observations.device
+    )
+    for t in valid_timesteps(episodes.episode_ends, context).to(observations.device).split(batch_size):
+        windows, _ = transition_windows(observations, t, context)
+        per_step[t] = lam.current_latent(windows).float()
+    starts = valid_timesteps(episodes.episode_ends, context, chunk=chunk_size).to(observations.device)
+    targets = per_step[starts[:, None] + torch.arange(chunk_size, device=starts.device)]
+    return observations[starts], targets
+
+
+@torch.no_grad()
+def evaluate_lam(model: CLAMModel, labelled: LabelledEpisodes) -> dict[str, float]:
+    """On held-out labelled data (normalised): action-decoder R² and MSE, FDM vs copy-last reconstruction."""
+    model.eval()
+    sampler = LabelledWindowSampler(labelled, model.lam.cfg.context, labelled.observations.device)
+    predicted, actual, recon, copy = [], [], [], []
+    for batch in sampler.iterate(4096):
+        out = model.lam(batch.observations)
+        predicted.append(model.decoder(out.latents[:, -1]))
+        actual.append(batch.actions)
+        recon.append(((out.predictions - out.targets) ** 2).mean((1, 2)))
+        copy.append(((out.previous - out.targets) ** 2).mean((1, 2)))
+    predicted_t, actual_t = torch.cat(predicted), torch.cat(actual)
+    return {
+        "decoder_r2": r2_score(predicted_t, actual_t),
+        "decoder_mse": mse(predicted_t, actual_t),
+        "recon_loss": float(torch.cat(recon).mean()),
+        "copy_last_loss": float(torch.cat(copy).mean()),
+    }
+
+
+def fit_stats(data: CLAMData) -> NormStats:
+    observations = torch.cat([data.unlabelled.observations, data.labelled.observations])
+    return NormStats.fit({OBS_KEY: observations, ACTION_KEY: data.labelled.actions})
+
+
+def normalize_data(data: CLAMData, stats: NormStats, device: torch.device) -> CLAMData:
+    def obs(episodes: ObservationEpisodes) -> ObservationEpisodes:
+        return ObservationEpisodes(stats.normalize(OBS_KEY, episodes.observations.to(device)),
+                                   episodes.episode_ends)
+
+    labelled = LabelledEpisodes(
+        stats.normalize(OBS_KEY, data.labelled.observations.to(device)),
+        data.labelled.episode_ends,
+        stats.normalize(ACTION_KEY, data.labelled.actions.to(device)),
+    )
+    return CLAMData(labelled=labelled, unlabelled=obs(data.unlabelled), expert=obs(data.expert))
+
+
+def checkpoint_config(cfg: CLAMConfig, obs_dim: int, action_dim: int) -> dict:
+    return {
+        "algo": "clam",
+        "clam": draccus.encode(cfg),
+        "obs_dim": obs_dim,
+        "action_dim": action_dim,
+        "obs_key": OBS_KEY,
+        "action_key": ACTION_KEY,
+    }
+
+
+def train_clam(cfg: CLAMConfig, data: CLAMData, run: RunConfig) -> tuple[Path, CLAMModel, NormStats]:
+    """Both stages; writes `<out_dir>/checkpoint` (what `LatentActionAgent.load` reads) and returns it with
+    the trained model (in eval mode) and the normalisation stats."""
+    seed_everything(run.seed)
+    device = resolve_device(run.device)
+    stats = fit_stats(data)
+    normed = normalize_data(data, stats, device)
+    obs_dim, action_dim = data.labelled.obs_dim, data.labelled.action_dim
+    model = CLAMModel(cfg, obs_dim, action_dim).to(device)
+    config = checkpoint_config(cfg, obs_dim, action_dim)
+    context = cfg.lam.context
+
+    unlabelled = ObservationWindowSampler(normed.unlabelled, context, device, seed=run.seed)
+    labelled = LabelledWindowSampler(normed.labelled, context, device, seed=run.seed + 1)
+    stage1 = Trainer(
+        "stage1", {"lam": model.lam, "decoder": model.decoder}, cfg.stage1, run, device, config, stats,
+        generators={"unlabelled": unlabelled.generator, "labelled": labelled.generator},
+    )
+    stage1.fit(lambda step: stage1_losses(model, cfg, unlabelled, labelled, step))
+
+    inputs, targets = relabel(model.lam, normed.expert, cfg.policy.chunk_size)
+    if inputs.shape[0] == 0:
+        raise ValueError("no expert episode is long enough to relabel; check the context and chunk size")
+    generator = torch.Generator(device=device).manual_seed(run.seed + 2)
+
+    def stage2_losses(step: int) -> dict[str, Tensor]:
+        picks = torch.randint(inputs.shape[0], (cfg.policy_batch_size,), device=device, generator=generator)
+        loss = F.mse_loss(model.policy(inputs[picks]), targets[picks])
+        return {"loss": loss, "policy_loss": loss}
+
+    stage2 = Trainer(
+        "stage2", {"policy": model.policy}, cfg.stage2, run, device, config, stats,
+        generators={"policy": generator},
+    )
+    stage2.fit(stage2_losses)
+    model.eval()
+    out = save_checkpoint(
+        Path(run.out_dir) / "checkpoint",
+        {"lam": model.lam, "decoder": model.decoder, "policy": model.policy}, config, stats,
+    )
+    return out, model, stats
+

@@ -1,0 +1,1 @@
+"""Environments and scripted controllers used for data generation and evaluation."""

@@ -1,0 +1,83 @@
+"""LatentActionAgent: the one inference API used by the policy node, the benchmarks and the tests.
+
+    agent = LatentActionAgent.load(checkpoint_dir)
+    agent.reset()
+    action = agent.act(observation)   # observation: state vector or {"observation.state": ...}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import draccus
+import numpy as np
+import torch
+
+from clam_core.algos.clam import CLAMConfig
+from clam_core.data.normalization import NormStats
+from clam_core.inference.ensembler import TemporalEnsembler
+from clam_core.models.decoders import ActionDecoder
+from clam_core.models.policies import MLPLatentPolicy
+from clam_core.train.checkpoint import CheckpointError, load_checkpoint, load_module
+
+SUPPORTED_ALGOS = ("clam",)
+
+
+class LatentActionAgent:
+    def __init__(
+        self, policy: MLPLatentPolicy, decoder: ActionDecoder, stats: NormStats, obs_key: str,
+        action_key: str, ensemble_coeff: float, device: torch.device,
+    ) -> None:
+        self.policy = policy.eval()
+        self.decoder = decoder.eval()
+        self.stats = stats
+        self.obs_key = obs_key
+        self.action_key = action_key
+        self.device = device
+        self.ensembler = TemporalEnsembler(ensemble_coeff, policy.chunk_size)
+
+    @classmethod
+    def load(
+        cls, path: Path | str, device: str = "cpu", ensemble_coeff: float | None = None
+    ) -> LatentActionAgent:
+        """Build the agent from a checkpoint folder; `ensemble_coeff` overrides the trained default."""
+        checkpoint = load_checkpoint(path)
+        config_file = checkpoint.path / "config.json"
+        algo = checkpoint.config.get("algo")
+        if algo not in SUPPORTED_ALGOS:
+            raise CheckpointError(f"{config_file}: algo {algo!r} has no latent-action agent")
+        try:
+            cfg = draccus.decode(CLAMConfig, checkpoint.config["clam"])
+            obs_dim, action_dim = int(checkpoint.config["obs_dim"]), int(checkpoint.config["action_dim"])
+        except (KeyError, TypeError, ValueError, draccus.ParsingError) as error:
+            raise CheckpointError(f"{config_file}: invalid CLAM config ({error})") from error
+        if checkpoint.stats is None:
+            raise CheckpointError(f"{checkpoint.path / 'stats.safetensors'}: file not found")
+        torch_device = torch.device(device)
+        policy = MLPLatentPolicy(obs_dim, cfg.lam.latent_dim, cfg.policy)
+        decoder = ActionDecoder(cfg.lam.latent_dim, action_dim, cfg.decoder)
+        load_module(policy, checkpoint, "policy")
+        load_module(decoder, checkpoint, "decoder")
+        return cls(
+            policy.to(torch_device), decoder.to(torch_device), checkpoint.stats,
+            checkpoint.config.get("obs_key", "observation.state"),
+            checkpoint.config.get("action_key", "action"),
+            cfg.policy.ensemble_coeff if ensemble_coeff is None else ensemble_coeff, torch_device,
+        )
+
+    def reset(self) -> None:
+        self.ensembler.reset()
+
+    @torch.no_grad()
+    def predict_chunk(self, observation: Mapping[str, np.ndarray] | np.ndarray) -> torch.Tensor:
+        """The decoded action chunk [k, A] for this observation (unnormalised), without ensembling."""
+        state = observation[self.obs_key] if isinstance(observation, Mapping) else observation
+        obs = torch.as_tensor(np.asarray(state), dtype=torch.float32, device=self.device)
+        obs = self.stats.normalize(self.obs_key, obs.reshape(1, -1))
+        latents = self.policy(obs)[0]
+        return self.stats.unnormalize(self.action_key, self.decoder(latents)).cpu()
+
+    def act(self, observation: Mapping[str, np.ndarray] | np.ndarray) -> np.ndarray:
+        """The action to execute now: latent chunk -> decoded actions -> temporal ensemble."""
+        return self.ensembler.update(self.predict_chunk(observation)).numpy()

@@ -1,0 +1,1 @@
+"""Shared building blocks: latent action models, quantiser, action decoder, latent policies."""

@@ -1,0 +1,93 @@
+"""Latent action model = IDM + FDM (+ optional VQ bottleneck), built from one typed config."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from torch import Tensor, nn
+
+from clam_core.models.lam_mlp import MLPFDM, MLPIDM
+from clam_core.models.lam_transformer import TransformerFDM, TransformerIDM
+from clam_core.models.quantizer import VQConfig
+
+LAM_KINDS = ("mlp", "transformer")
+
+
+@dataclass
+class LAMConfig:
+    kind: str = "mlp"  # one of LAM_KINDS
+    latent_dim: int = 16
+    context: int = 1  # H: frames of history before o_t
+    mlp_hidden: tuple[int, ...] = (1024, 1024)
+    d_model: int = 256
+    n_heads: int = 4
+    n_layers: int = 3
+    ff_dim: int = 2048
+    dropout: float = 0.1
+    vq: VQConfig = field(default_factory=VQConfig)
+
+    def __post_init__(self) -> None:
+        if self.kind not in LAM_KINDS:
+            raise ValueError(f"unknown LAM kind {self.kind!r}; choose one of {LAM_KINDS}")
+
+    @property
+    def window(self) -> int:
+        """Frames per window: o_{t-H} .. o_{t+1}."""
+        return self.context + 2
+
+
+@dataclass
+class LAMOutput:
+    latents: Tensor  # [B, L, Z], the last one is z_t
+    predictions: Tensor  # [B, L, D], predicted next observations
+    targets: Tensor  # [B, L, D], the observations they predict
+    previous: Tensor  # [B, L, D], the observation before each target (the copy-last baseline)
+    aux_loss: Tensor  # VQ commitment loss (zero when continuous)
+
+
+class LatentActionModel(nn.Module):
+    def __init__(self, obs_dim: int, cfg: LAMConfig) -> None:
+        super().__init__()
+        self.cfg = cfg
+        if cfg.kind == "mlp":
+            self.idm = MLPIDM(obs_dim, cfg.latent_dim, cfg.window, cfg.mlp_hidden)
+            self.fdm = MLPFDM(obs_dim, cfg.latent_dim, cfg.window, cfg.mlp_hidden)
+        else:
+            sizes = (cfg.d_model, cfg.n_heads, cfg.n_layers, cfg.ff_dim, cfg.dropout)
+            self.idm = TransformerIDM(obs_dim, cfg.latent_dim, cfg.window, *sizes)
+            self.fdm = TransformerFDM(obs_dim, cfg.latent_dim, cfg.window, *sizes)
+        self.quantizer = None
+        if cfg.vq.enabled:
+            from clam_core.models.quantizer import LatentQuantizer  # slow import, only for VQ ablations
+
+            self.quantizer = LatentQuantizer(cfg.latent_dim, cfg.vq)
+
+    def encode(self, windows: Tensor) -> tuple[Tensor, Tensor]:
+        """Latent actions of the window's transitions [B, L, Z] (quantised if VQ is on) and the VQ loss."""
+        latents = self.idm(windows)
+        if self.quantizer is None:
+            return latents, latents.new_zeros(())
+        return self.quantizer(latents)
+
+    def current_latent(self, windows: Tensor) -> Tensor:
+        """z_t for windows o_{t-H..t+1}: [B, Z]."""
+        return self.encode(windows)[0][:, -1]
+
+    def forward(self, windows: Tensor) -> LAMOutput:
+        latents, aux_loss = self.encode(windows)
+        count = latents.shape[1]
+        predictions = self.fdm(windows[:, :-1], latents)
+        return LAMOutput(
+            latents=latents,
+            predictions=predictions,
+            targets=windows[:, -count:],
+            previous=windows[:, -count - 1 : -1],
+            aux_loss=aux_loss,
+        )
+
+
+def count_parameters(module: nn.Module) -> int:
+    return sum(p.numel() for p in module.parameters())
+
+
+

@@ -1,0 +1,33 @@
+"""Latent action policies pi(z | o): predict a chunk of `chunk_size` latent actions from the observation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from torch import Tensor, nn
+
+from clam_core.models.mlp import mlp
+
+
+@dataclass
+class PolicyConfig:
+    embed_dim: int = 512
+    hidden: tuple[int, ...] = (1024, 1024)
+    chunk_size: int = 1
+    ensemble_coeff: float = 0.5  # m in w_i = exp(-m * i) at inference (paper's real-robot value)
+
+
+class MLPLatentPolicy(nn.Module):
+    """The paper's state-based policy (Appendix G.1) with a latent output head: obs -> [chunk, latent_dim]."""
+
+    def __init__(self, obs_dim: int, latent_dim: int, cfg: PolicyConfig) -> None:
+        super().__init__()
+        self.chunk_size = cfg.chunk_size
+        self.latent_dim = latent_dim
+        self.embed = nn.Linear(obs_dim, cfg.embed_dim)
+        self.head = mlp(cfg.embed_dim, cfg.hidden, cfg.chunk_size * latent_dim)
+
+    def forward(self, observations: Tensor) -> Tensor:
+        """[B, obs_dim] -> [B, chunk_size, latent_dim]."""
+        out = self.head(self.embed(observations))
+        return out.view(*observations.shape[:-1], self.chunk_size, self.latent_dim)

@@ -1,0 +1,1 @@
+"""The shared training loop: optimiser and schedule, AMP, seeding, checkpoints, resume, logging."""
