@@ -11,3 +11,38 @@ os.environ.setdefault("RMW_IMPLEMENTATION", "rmw_fastrtps_cpp")
 os.environ.setdefault("ROS_LOG_DIR", tempfile.mkdtemp(prefix="clam-roslog-"))
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ.setdefault("MUJOCO_GL", "egl")
+
+
+import pytest
+
+from clam_core.algos.clam import CLAMConfig, CLAMData
+from clam_core.envs.point_mass import make_clam_data
+from clam_core.models.decoders import DecoderConfig
+from clam_core.models.lam import LAMConfig
+from clam_core.models.policies import PolicyConfig
+from clam_core.train.config import OptimConfig, RunConfig
+
+
+def small_clam_config(
+    kind: str = "mlp", steps: int = 60, hidden: int = 32, chunk_size: int = 1, beta: float = 1.0
+) -> CLAMConfig:
+    return CLAMConfig(
+        lam=LAMConfig(kind=kind, mlp_hidden=(hidden, hidden), d_model=32, n_heads=4, n_layers=2, ff_dim=64),
+        decoder=DecoderConfig(embed_dim=hidden, hidden=(hidden, hidden)),
+        policy=PolicyConfig(embed_dim=hidden, hidden=(hidden, hidden), chunk_size=chunk_size),
+        beta=beta,
+        batch_size=64,
+        decoder_batch_size=64,
+        policy_batch_size=64,
+        stage1=OptimConfig(steps=steps, warmup_steps=10),
+        stage2=OptimConfig(steps=steps // 2, warmup_steps=10),
+    )
+
+
+def quiet_run(out_dir, **overrides) -> RunConfig:
+    return RunConfig(out_dir=str(out_dir), progress=False, log_every=20, **overrides)
+
+
+@pytest.fixture(scope="session")
+def small_toy_data() -> CLAMData:
+    return make_clam_data(play_episodes=40, expert_episodes=10, labelled_fraction=0.1)

@@ -71,8 +71,11 @@ class CLAMModel(nn.Module):
 
 
 def stage1_losses(
-    model: CLAMModel, cfg: CLAMConfig, unlabelled: ObservationWindowSampler,
-    labelled: LabelledWindowSampler, step: int,
+    model: CLAMModel,
+    cfg: CLAMConfig,
+    unlabelled: ObservationWindowSampler,
+    labelled: LabelledWindowSampler,
+    step: int,
 ) -> dict[str, Tensor]:
     out = model.lam(unlabelled.sample(cfg.batch_size).observations)
     recon = F.mse_loss(out.predictions, out.targets)
@@ -143,8 +146,9 @@ def fit_stats(data: CLAMData) -> NormStats:
 
 def normalize_data(data: CLAMData, stats: NormStats, device: torch.device) -> CLAMData:
     def obs(episodes: ObservationEpisodes) -> ObservationEpisodes:
-        return ObservationEpisodes(stats.normalize(OBS_KEY, episodes.observations.to(device)),
-                                   episodes.episode_ends)
+        return ObservationEpisodes(
+            stats.normalize(OBS_KEY, episodes.observations.to(device)), episodes.episode_ends
+        )
 
     labelled = LabelledEpisodes(
         stats.normalize(OBS_KEY, data.labelled.observations.to(device)),
@@ -180,7 +184,13 @@ def train_clam(cfg: CLAMConfig, data: CLAMData, run: RunConfig) -> tuple[Path, C
     unlabelled = ObservationWindowSampler(normed.unlabelled, context, device, seed=run.seed)
     labelled = LabelledWindowSampler(normed.labelled, context, device, seed=run.seed + 1)
     stage1 = Trainer(
-        "stage1", {"lam": model.lam, "decoder": model.decoder}, cfg.stage1, run, device, config, stats,
+        "stage1",
+        {"lam": model.lam, "decoder": model.decoder},
+        cfg.stage1,
+        run,
+        device,
+        config,
+        stats,
         generators={"unlabelled": unlabelled.generator, "labelled": labelled.generator},
     )
     stage1.fit(lambda step: stage1_losses(model, cfg, unlabelled, labelled, step))
@@ -196,14 +206,21 @@ def train_clam(cfg: CLAMConfig, data: CLAMData, run: RunConfig) -> tuple[Path, C
         return {"loss": loss, "policy_loss": loss}
 
     stage2 = Trainer(
-        "stage2", {"policy": model.policy}, cfg.stage2, run, device, config, stats,
+        "stage2",
+        {"policy": model.policy},
+        cfg.stage2,
+        run,
+        device,
+        config,
+        stats,
         generators={"policy": generator},
     )
     stage2.fit(stage2_losses)
     model.eval()
     out = save_checkpoint(
         Path(run.out_dir) / "checkpoint",
-        {"lam": model.lam, "decoder": model.decoder, "policy": model.policy}, config, stats,
+        {"lam": model.lam, "decoder": model.decoder, "policy": model.policy},
+        config,
+        stats,
     )
     return out, model, stats
-

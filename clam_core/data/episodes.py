@@ -89,9 +89,7 @@ class LabelledEpisodes(ObservationEpisodes):
         if self.actions.ndim != 2:
             raise ValueError("actions must be a [N, A] tensor")
         if self.actions.shape[0] != self.observations.shape[0]:
-            raise ValueError(
-                f"{self.actions.shape[0]} actions for {self.observations.shape[0]} observations"
-            )
+            raise ValueError(f"{self.actions.shape[0]} actions for {self.observations.shape[0]} observations")
 
     @classmethod
     def from_arrays(  # type: ignore[override]

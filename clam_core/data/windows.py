@@ -25,7 +25,10 @@ def valid_timesteps(episode_ends: Tensor, context: int, chunk: int = 1) -> Tenso
         raise ValueError(f"context must be >= 0 and chunk >= 1, got {context} and {chunk}")
     ends = episode_ends.cpu()
     starts = torch.cat([ends.new_zeros(1), ends[:-1]])
-    pieces = [torch.arange(int(s) + context, int(e) - chunk) for s, e in zip(starts, ends, strict=True)]
+    pieces = [
+        torch.arange(int(s) + context, max(int(s) + context, int(e) - chunk))
+        for s, e in zip(starts, ends, strict=True)
+    ]
     return torch.cat(pieces) if pieces else torch.empty(0, dtype=torch.long)
 
 
@@ -73,9 +76,7 @@ class ObservationWindowSampler:
         return int(self.timesteps.numel())
 
     def _draw(self, batch_size: int) -> Tensor:
-        picks = torch.randint(
-            len(self), (batch_size,), device=self.device, generator=self.generator
-        )
+        picks = torch.randint(len(self), (batch_size,), device=self.device, generator=self.generator)
         return self.timesteps[picks]
 
     def sample(self, batch_size: int) -> ObservationBatch:

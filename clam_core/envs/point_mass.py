@@ -13,6 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from clam_core.algos.clam import CLAMData
+from clam_core.data.episodes import LabelledEpisodes, ObservationEpisodes, concat_observations
+
 Controller = Callable[[np.ndarray, np.random.Generator], np.ndarray]
 
 OBS_DIM = 8
@@ -75,9 +78,7 @@ def play_controller(obs: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return rng.uniform(-1.0, 1.0, 2)
 
 
-def rollout(
-    env: PointMassEnv, controller: Controller, seed: int
-) -> tuple[np.ndarray, np.ndarray, bool]:
+def rollout(env: PointMassEnv, controller: Controller, seed: int) -> tuple[np.ndarray, np.ndarray, bool]:
     """One episode: observations [T, D], actions [T, A] (a_t issued after o_t; the last is a repeat so
     every frame has one), and whether the goal was reached at the end."""
     rng = np.random.default_rng(seed + 1_000_003)
@@ -99,3 +100,43 @@ def generate(
     env = PointMassEnv(cfg)
     results = [rollout(env, controller, seed + i) for i in range(episodes)]
     return [r[0] for r in results], [r[1] for r in results], float(np.mean([r[2] for r in results]))
+
+
+def make_clam_data(
+    play_episodes: int, expert_episodes: int, labelled_fraction: float, seed: int = 0
+) -> CLAMData:
+    """The paper's setting on the toy system: random play of which only `labelled_fraction` of all
+    transitions keep their actions, everything observation-only for the LAM, and observation-only expert
+    demos for the latent policy."""
+    play_obs, play_act, _ = generate(play_controller, play_episodes, seed)
+    expert_obs, _, _ = generate(expert_controller, expert_episodes, seed + 10_000)
+    total_steps = sum(len(o) for o in play_obs + expert_obs)
+    labelled_episodes = max(1, round(labelled_fraction * total_steps / len(play_obs[0])))
+    if labelled_episodes > play_episodes:
+        raise ValueError(f"{labelled_fraction:.0%} labelled needs {labelled_episodes} play episodes")
+    expert = ObservationEpisodes.from_arrays(expert_obs)
+    return CLAMData(
+        labelled=LabelledEpisodes.from_arrays(play_obs[:labelled_episodes], play_act[:labelled_episodes]),
+        unlabelled=concat_observations([ObservationEpisodes.from_arrays(play_obs), expert]),
+        expert=expert,
+    )
+
+
+def evaluate_policy(
+    act: Callable[[np.ndarray], np.ndarray],
+    reset: Callable[[], None],
+    episodes: int,
+    seed: int,
+    cfg: PointMassConfig | None = None,
+) -> float:
+    """Closed-loop success rate of an agent (`act(obs) -> action`, `reset()` between episodes)."""
+    env = PointMassEnv(cfg)
+    successes = 0
+    for episode in range(episodes):
+        obs = env.reset(seed + episode)
+        reset()
+        reached = False
+        for _ in range(env.cfg.episode_length - 1):
+            obs, reached = env.step(act(obs))
+        successes += reached
+    return successes / episodes

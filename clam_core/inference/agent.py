@@ -1,8 +1,8 @@
 """LatentActionAgent: the one inference API used by the policy node, the benchmarks and the tests.
 
-    agent = LatentActionAgent.load(checkpoint_dir)
-    agent.reset()
-    action = agent.act(observation)   # observation: state vector or {"observation.state": ...}
+agent = LatentActionAgent.load(checkpoint_dir)
+agent.reset()
+action = agent.act(observation)   # observation: state vector or {"observation.state": ...}
 """
 
 from __future__ import annotations
@@ -26,8 +26,14 @@ SUPPORTED_ALGOS = ("clam",)
 
 class LatentActionAgent:
     def __init__(
-        self, policy: MLPLatentPolicy, decoder: ActionDecoder, stats: NormStats, obs_key: str,
-        action_key: str, ensemble_coeff: float, device: torch.device,
+        self,
+        policy: MLPLatentPolicy,
+        decoder: ActionDecoder,
+        stats: NormStats,
+        obs_key: str,
+        action_key: str,
+        ensemble_coeff: float,
+        device: torch.device,
     ) -> None:
         self.policy = policy.eval()
         self.decoder = decoder.eval()
@@ -60,10 +66,13 @@ class LatentActionAgent:
         load_module(policy, checkpoint, "policy")
         load_module(decoder, checkpoint, "decoder")
         return cls(
-            policy.to(torch_device), decoder.to(torch_device), checkpoint.stats,
+            policy.to(torch_device),
+            decoder.to(torch_device),
+            checkpoint.stats,
             checkpoint.config.get("obs_key", "observation.state"),
             checkpoint.config.get("action_key", "action"),
-            cfg.policy.ensemble_coeff if ensemble_coeff is None else ensemble_coeff, torch_device,
+            cfg.policy.ensemble_coeff if ensemble_coeff is None else ensemble_coeff,
+            torch_device,
         )
 
     def reset(self) -> None:

@@ -44,4 +44,3 @@ class TemporalEnsembler:
         self._weight_total = torch.cat([self._weight_total[1:], chunk.new_zeros(1)])
         self._count = torch.cat([self._count[1:], chunk.new_zeros(1)])
         return action.float()
-

@@ -24,8 +24,15 @@ def _encoder_layer(d_model: int, n_heads: int, ff_dim: int, dropout: float) -> n
 
 class TransformerIDM(nn.Module):
     def __init__(
-        self, obs_dim: int, latent_dim: int, window: int, d_model: int, n_heads: int, n_layers: int,
-        ff_dim: int, dropout: float,
+        self,
+        obs_dim: int,
+        latent_dim: int,
+        window: int,
+        d_model: int,
+        n_heads: int,
+        n_layers: int,
+        ff_dim: int,
+        dropout: float,
     ) -> None:
         super().__init__()
         self.input_embed = nn.Linear(obs_dim, d_model)
@@ -45,8 +52,15 @@ class TransformerIDM(nn.Module):
 
 class TransformerFDM(nn.Module):
     def __init__(
-        self, obs_dim: int, latent_dim: int, window: int, d_model: int, n_heads: int, n_layers: int,
-        ff_dim: int, dropout: float,
+        self,
+        obs_dim: int,
+        latent_dim: int,
+        window: int,
+        d_model: int,
+        n_heads: int,
+        n_layers: int,
+        ff_dim: int,
+        dropout: float,
     ) -> None:
         super().__init__()
         self.input_embed = nn.Linear(obs_dim, d_model)

@@ -72,7 +72,10 @@ def module_tensors(modules: dict[str, nn.Module]) -> dict[str, Tensor]:
 
 
 def save_checkpoint(
-    path: Path, modules: dict[str, nn.Module], config: dict[str, Any], stats: NormStats | None = None,
+    path: Path,
+    modules: dict[str, nn.Module],
+    config: dict[str, Any],
+    stats: NormStats | None = None,
     extra_tensors: dict[str, Tensor] | None = None,
 ) -> Path:
     payload = {"format": FORMAT, "version": FORMAT_VERSION, **config}
@@ -146,4 +149,3 @@ def load_module(module: nn.Module, checkpoint: Checkpoint, prefix: str) -> None:
     if problems:
         raise CheckpointError(f"{source}: does not fit the '{prefix}' model: " + "; ".join(problems))
     module.load_state_dict(state)
-

@@ -7,6 +7,7 @@ and periodic resumable checkpoints (also written when the run is interrupted).
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -51,8 +52,8 @@ class Trainer:
         self.stats = stats
         self.generators = generators or {}
         self.state_dir = Path(run.out_dir) / name
-        params = [p for module in modules.values() for p in module.parameters()]
-        self.optimizer = build_optimizer(params, optim)
+        self._params = [p for module in modules.values() for p in module.parameters() if p.requires_grad]
+        self.optimizer = build_optimizer(self._params, optim)
         self.scheduler = build_scheduler(self.optimizer, optim)
         self.step = 0
 
@@ -84,6 +85,18 @@ class Trainer:
             group["lr"] = base_lr * self.scheduler.lr_lambdas[0](self.step)
         return True
 
+    def train_step(self, step_fn: StepFn) -> dict[str, Tensor]:
+        """One optimisation step: forward (autocast on CUDA), backward, clip, update, schedule."""
+        with self._autocast():
+            scalars = step_fn(self.step)
+        self.optimizer.zero_grad(set_to_none=True)
+        scalars["loss"].backward()
+        scalars["grad_norm"] = torch.nn.utils.clip_grad_norm_(self._params, self.optim_cfg.grad_clip)
+        self.optimizer.step()
+        self.scheduler.step()
+        self.step += 1
+        return scalars
+
     def fit(self, step_fn: StepFn) -> dict[str, float]:
         """Run until `optim.steps`; returns the mean of each scalar over the last logging interval."""
         from torch.utils.tensorboard import SummaryWriter  # imported late: tensorboard is slow to import
@@ -96,22 +109,19 @@ class Trainer:
         counts: dict[str, int] = {}  # per key: some scalars (the decoder loss) appear only every K steps
         last: dict[str, float] = {}
         bar = tqdm(
-            total=self.optim_cfg.steps, initial=self.step, desc=self.name, disable=not self.run.progress,
-            dynamic_ncols=True, leave=True,
+            total=self.optim_cfg.steps,
+            initial=self.step,
+            desc=self.name,
+            disable=not self.run.progress,
+            dynamic_ncols=True,
+            leave=True,
+            mininterval=0.1 if sys.stderr.isatty() else 10.0,
         )
         if resumed:
             bar.write(f"{self.name}: resumed from step {self.step} in {self.state_dir}")
-        params = [p for group in self.optimizer.param_groups for p in group["params"]]
         try:
             while not self.finished:
-                with self._autocast():
-                    scalars = step_fn(self.step)
-                self.optimizer.zero_grad(set_to_none=True)
-                scalars["loss"].backward()
-                scalars["grad_norm"] = torch.nn.utils.clip_grad_norm_(params, self.optim_cfg.grad_clip)
-                self.optimizer.step()
-                self.scheduler.step()
-                self.step += 1
+                scalars = self.train_step(step_fn)
                 for key, value in scalars.items():
                     sums[key] = sums.get(key, 0.0) + value.detach().float()
                     counts[key] = counts.get(key, 0) + 1

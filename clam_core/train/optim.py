@@ -12,7 +12,10 @@ from clam_core.train.config import OptimConfig
 def build_optimizer(params: Iterable[nn.Parameter], cfg: OptimConfig) -> torch.optim.AdamW:
     return torch.optim.AdamW(
         [p for p in params if p.requires_grad],
-        lr=cfg.lr, betas=cfg.betas, eps=cfg.eps, weight_decay=cfg.weight_decay,
+        lr=cfg.lr,
+        betas=cfg.betas,
+        eps=cfg.eps,
+        weight_decay=cfg.weight_decay,
     )
 
 

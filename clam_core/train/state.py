@@ -40,7 +40,10 @@ def optimizer_from_flat(
 
 
 def save_trainer_state(
-    folder: Path, optimizer: torch.optim.Optimizer, step: int, total_steps: int,
+    folder: Path,
+    optimizer: torch.optim.Optimizer,
+    step: int,
+    total_steps: int,
     generators: dict[str, torch.Generator],
 ) -> None:
     tensors, groups = optimizer_to_flat(optimizer)
