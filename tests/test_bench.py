@@ -14,7 +14,8 @@ def test_measure_times_real_training_steps() -> None:
     result = measure("mlp", torch.device("cpu"), cfg)
     assert result["steps"] == 3 and result["updates_per_s"] > 0
     assert result["lam_parameters"] > 2_000_000  # the paper-size MLP LAM, not a toy
-    assert result["samples_per_s"] == round(result["updates_per_s"] * (128 + 128 / 2), 1)
+    # 128 unlabelled windows every step plus 128 labelled windows every K = 2 steps.
+    assert abs(result["samples_per_s"] / result["updates_per_s"] - (128 + 128 / 2)) < 1.0
 
 
 def test_results_carry_machine_commit_and_config(tmp_path: Path) -> None:
