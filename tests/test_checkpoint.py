@@ -49,6 +49,13 @@ def test_checkpoint_folder_layout(trained) -> None:
     assert {k.split(".")[0] for k in checkpoint.tensors} == {"lam", "decoder", "policy"}
 
 
+def test_training_wrote_tensorboard_scalars_and_resumable_state(trained) -> None:
+    run_dir = trained[0].parent
+    for stage in ("stage1", "stage2"):
+        assert list((run_dir / "tensorboard" / stage).glob("events.out.tfevents.*")), stage
+        assert (run_dir / stage / "trainer_state.json").is_file()
+
+
 def _copy(trained, tmp_path: Path) -> Path:
     target = tmp_path / "ckpt"
     shutil.copytree(trained[0], target)

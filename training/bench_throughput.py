@@ -21,6 +21,7 @@ from clam_core.data.windows import LabelledWindowSampler, ObservationWindowSampl
 from clam_core.models.lam import LAMConfig, count_parameters
 from clam_core.train.config import RunConfig
 from clam_core.train.loop import Trainer
+from training.cli import parse_config
 from training.results_io import write_results
 
 
@@ -137,4 +138,4 @@ def main(cfg: BenchConfig) -> list[dict]:
 
 
 if __name__ == "__main__":
-    main(draccus.parse(BenchConfig))
+    main(parse_config(BenchConfig))

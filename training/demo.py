@@ -25,6 +25,7 @@ from clam_core.models.decoders import DecoderConfig
 from clam_core.models.lam import LAMConfig
 from clam_core.models.policies import PolicyConfig
 from clam_core.train.config import OptimConfig, RunConfig
+from training.cli import parse_config
 
 
 @dataclass
@@ -130,4 +131,4 @@ def main(cfg: DemoConfig) -> dict:
 
 
 if __name__ == "__main__":
-    main(draccus.parse(DemoConfig))
+    main(parse_config(DemoConfig))
