@@ -19,6 +19,7 @@ from clam_core.algos.clam import CLAMConfig, CLAMData
 from clam_core.envs.point_mass import make_clam_data
 from clam_core.models.decoders import DecoderConfig
 from clam_core.models.lam import LAMConfig
+from clam_core.models.lam_transformer import TransformerSize
 from clam_core.models.policies import PolicyConfig
 from clam_core.train.config import OptimConfig, RunConfig
 
@@ -27,7 +28,11 @@ def small_clam_config(
     kind: str = "mlp", steps: int = 60, hidden: int = 32, chunk_size: int = 1, beta: float = 1.0
 ) -> CLAMConfig:
     return CLAMConfig(
-        lam=LAMConfig(kind=kind, mlp_hidden=(hidden, hidden), d_model=32, n_heads=4, n_layers=2, ff_dim=64),
+        lam=LAMConfig(
+            kind=kind,
+            mlp_hidden=(hidden, hidden),
+            transformer=TransformerSize(d_model=32, n_heads=4, n_layers=2, ff_dim=64),
+        ),
         decoder=DecoderConfig(embed_dim=hidden, hidden=(hidden, hidden)),
         policy=PolicyConfig(embed_dim=hidden, hidden=(hidden, hidden), chunk_size=chunk_size),
         beta=beta,

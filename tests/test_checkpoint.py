@@ -107,3 +107,12 @@ def test_missing_tensors_are_named(trained, tmp_path: Path) -> None:
     save_file(tensors, str(path / "model.safetensors"))
     with pytest.raises(CheckpointError, match=r"missing \['decoder\.embed\.weight'\]"):
         LatentActionAgent.load(path)
+
+
+def test_discrete_vq_variant_trains_saves_and_loads(tmp_path: Path, small_toy_data) -> None:
+    cfg = small_clam_config(steps=20)
+    cfg.lam.vq.enabled = True
+    path, _, _ = train_clam(cfg, small_toy_data, quiet_run(tmp_path))
+    assert "lam.quantizer.vq._codebook.embed" in load_checkpoint(path).tensors
+    agent = LatentActionAgent.load(path)
+    assert agent.act(_observations(1)[0]).shape == (2,)

@@ -4,7 +4,7 @@ import torch
 
 from clam_core.models.decoders import ActionDecoder, DecoderConfig
 from clam_core.models.lam import LAMConfig, LatentActionModel
-from clam_core.models.lam_transformer import TransformerFDM, causal_mask
+from clam_core.models.lam_transformer import TransformerFDM, TransformerSize, causal_mask
 from clam_core.models.policies import MLPLatentPolicy, PolicyConfig
 from clam_core.models.quantizer import VQConfig
 
@@ -40,9 +40,8 @@ def test_causal_mask_blocks_only_the_future() -> None:
 
 def test_fdm_output_does_not_depend_on_future_inputs() -> None:
     torch.manual_seed(0)
-    fdm = TransformerFDM(
-        obs_dim=6, latent_dim=4, window=7, d_model=32, n_heads=4, n_layers=2, ff_dim=64, dropout=0.1
-    ).eval()
+    size = TransformerSize(d_model=32, n_heads=4, n_layers=2, ff_dim=64, dropout=0.1)
+    fdm = TransformerFDM(obs_dim=6, latent_dim=4, window=7, size=size).eval()
     context, latents = torch.randn(2, 6, 6), torch.randn(2, 6, 4)
     base = fdm(context, latents)
     for changed in range(1, 6):

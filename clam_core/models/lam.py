@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from torch import Tensor, nn
 
 from clam_core.models.lam_mlp import MLPFDM, MLPIDM
-from clam_core.models.lam_transformer import TransformerFDM, TransformerIDM
+from clam_core.models.lam_transformer import TransformerFDM, TransformerIDM, TransformerSize
 from clam_core.models.quantizer import VQConfig
 
 LAM_KINDS = ("mlp", "transformer")
@@ -18,12 +18,8 @@ class LAMConfig:
     kind: str = "mlp"  # one of LAM_KINDS
     latent_dim: int = 16
     context: int = 1  # H: frames of history before o_t
-    mlp_hidden: tuple[int, ...] = (1024, 1024)
-    d_model: int = 256
-    n_heads: int = 4
-    n_layers: int = 3
-    ff_dim: int = 2048
-    dropout: float = 0.1
+    mlp_hidden: tuple[int, ...] = (1024, 1024)  # kind "mlp": 3 linear layers (paper Appendix G.3)
+    transformer: TransformerSize = field(default_factory=TransformerSize)  # kind "transformer"
     vq: VQConfig = field(default_factory=VQConfig)
 
     def __post_init__(self) -> None:
@@ -53,9 +49,8 @@ class LatentActionModel(nn.Module):
             self.idm = MLPIDM(obs_dim, cfg.latent_dim, cfg.window, cfg.mlp_hidden)
             self.fdm = MLPFDM(obs_dim, cfg.latent_dim, cfg.window, cfg.mlp_hidden)
         else:
-            sizes = (cfg.d_model, cfg.n_heads, cfg.n_layers, cfg.ff_dim, cfg.dropout)
-            self.idm = TransformerIDM(obs_dim, cfg.latent_dim, cfg.window, *sizes)
-            self.fdm = TransformerFDM(obs_dim, cfg.latent_dim, cfg.window, *sizes)
+            self.idm = TransformerIDM(obs_dim, cfg.latent_dim, cfg.window, cfg.transformer)
+            self.fdm = TransformerFDM(obs_dim, cfg.latent_dim, cfg.window, cfg.transformer)
         self.quantizer = None
         if cfg.vq.enabled:
             from clam_core.models.quantizer import LatentQuantizer  # slow import, only for VQ ablations

@@ -5,6 +5,8 @@ FDM: a causal decoder over `o_{t-H..t}` whose position k predicts `o_{k+1}`; it 
 to the latents of every transition in the window, as in the paper.
 """
 
+from dataclasses import dataclass
+
 import torch
 from torch import Tensor, nn
 
@@ -16,30 +18,37 @@ def causal_mask(length: int, device: torch.device) -> Tensor:
     return torch.ones(length, length, dtype=torch.bool, device=device).triu(diagonal=1)
 
 
-def _encoder_layer(d_model: int, n_heads: int, ff_dim: int, dropout: float) -> nn.TransformerEncoderLayer:
-    return nn.TransformerEncoderLayer(
-        d_model, n_heads, ff_dim, dropout, activation="gelu", batch_first=True, norm_first=False
-    )
+@dataclass
+class TransformerSize:
+    """Paper Table 12: post-norm layers, GeLU feed-forward, learned position embeddings."""
+
+    d_model: int = 256
+    n_heads: int = 4
+    n_layers: int = 3
+    ff_dim: int = 2048
+    dropout: float = 0.1
+
+    def layer_args(self) -> dict:
+        return {
+            "d_model": self.d_model,
+            "nhead": self.n_heads,
+            "dim_feedforward": self.ff_dim,
+            "dropout": self.dropout,
+            "activation": "gelu",
+            "batch_first": True,
+            "norm_first": False,
+        }
 
 
 class TransformerIDM(nn.Module):
-    def __init__(
-        self,
-        obs_dim: int,
-        latent_dim: int,
-        window: int,
-        d_model: int,
-        n_heads: int,
-        n_layers: int,
-        ff_dim: int,
-        dropout: float,
-    ) -> None:
+    def __init__(self, obs_dim: int, latent_dim: int, window: int, size: TransformerSize) -> None:
         super().__init__()
+        d_model = size.d_model
         self.input_embed = nn.Linear(obs_dim, d_model)
         self.activation = nn.LeakyReLU(LEAKY_SLOPE)
         self.pos_embed = nn.Embedding(window, d_model)
         self.encoder = nn.TransformerEncoder(
-            _encoder_layer(d_model, n_heads, ff_dim, dropout), n_layers, enable_nested_tensor=False
+            nn.TransformerEncoderLayer(**size.layer_args()), size.n_layers, enable_nested_tensor=False
         )
         self.latent_head = nn.Linear(d_model, latent_dim)
 
@@ -51,27 +60,17 @@ class TransformerIDM(nn.Module):
 
 
 class TransformerFDM(nn.Module):
-    def __init__(
-        self,
-        obs_dim: int,
-        latent_dim: int,
-        window: int,
-        d_model: int,
-        n_heads: int,
-        n_layers: int,
-        ff_dim: int,
-        dropout: float,
-    ) -> None:
+    def __init__(self, obs_dim: int, latent_dim: int, window: int, size: TransformerSize) -> None:
         super().__init__()
+        d_model = size.d_model
         self.input_embed = nn.Linear(obs_dim, d_model)
         self.latent_embed = nn.Linear(latent_dim, d_model)
         self.activation = nn.LeakyReLU(LEAKY_SLOPE)
         self.decoder_pos_embed = nn.Embedding(window - 1, d_model)
         self.latent_pos_embed = nn.Embedding(window - 1, d_model)
-        layer = nn.TransformerDecoderLayer(
-            d_model, n_heads, ff_dim, dropout, activation="gelu", batch_first=True, norm_first=False
+        self.decoder = nn.TransformerDecoder(
+            nn.TransformerDecoderLayer(**size.layer_args()), size.n_layers, norm=nn.LayerNorm(d_model)
         )
-        self.decoder = nn.TransformerDecoder(layer, n_layers, norm=nn.LayerNorm(d_model))
         self.to_observation = nn.Linear(d_model, obs_dim)
 
     def forward(self, context: Tensor, latents: Tensor) -> Tensor:
