@@ -116,7 +116,7 @@ class ScriptedExpert(WaypointFollower):
 
     def _plan_block(self) -> list[Waypoint]:
         block = self.env.state.position("block")
-        return [Waypoint(block + [0, 0, 0.10], OPEN), Waypoint(block + [0, 0, 0.05], OPEN, hold=30)]
+        return [Waypoint(block + [0, 0, 0.10], OPEN), Waypoint(block + [0, 0, 0.035], OPEN, hold=30)]
 
     def _plan_button(self) -> list[Waypoint]:
         button = self.env.state.position("button")
@@ -238,3 +238,24 @@ class PlayController(WaypointFollower):
             ]
         wander = np.array([rng.uniform(0.12, 0.4), rng.uniform(-0.2, 0.25), rng.uniform(0.03, 0.2)])
         return [Waypoint(wander, gripper, tolerance=0.02)]
+
+
+class RandomController:
+    """Random exploration: every command moves each joint target by U(-max_step, max_step) rad from the
+    current joint state and sets a uniformly random gripper opening (a random walk, the usual 'random
+    policy' for a position-controlled arm)."""
+
+    def __init__(self, env: WidowXKitchenEnv, seed: int = 0, max_step: float = 0.25) -> None:
+        self.env = env
+        self.rng = np.random.default_rng(seed)
+        self.max_step = max_step
+
+    def reset(self) -> None:
+        """Stateless between episodes; present so every controller can be reset alike."""
+
+    def act(self, observation: dict[str, np.ndarray]) -> np.ndarray:
+        low, high = self.env.action_space.low, self.env.action_space.high
+        q = np.asarray(observation["observation.state"][:6], dtype=float)
+        target = q + self.rng.uniform(-self.max_step, self.max_step, 6)
+        action = np.append(target, self.rng.uniform(low[6], high[6]))
+        return np.clip(action, low, high).astype(np.float32)

@@ -137,7 +137,9 @@ class WidowXKitchenEnv(gym.Env):
         data.qpos[model.joint("door").qposadr[0]] = rng.uniform(*tasks.DOOR_ANGLE_RANGE)
 
     def _apply(self, arm_target: np.ndarray, gripper: float) -> None:
-        start = self.data.ctrl[self._arm_act].copy()
+        # Ramp from where the joints are (not from the last setpoint), so a lagging or blocked joint never
+        # has more than one period of motion queued: per-period travel stays within the velocity limit.
+        start = self.data.qpos[self._arm_qpos].copy()
         reachable = self.control_period * JOINT_VELOCITY_LIMIT
         delta = np.clip(arm_target - start, -reachable, reachable)
         self.data.ctrl[self._finger_act] = gripper

@@ -22,6 +22,7 @@ MICROWAVE_REGION = ((0.25, 0.29), (-0.29, -0.26))
 CUP_REGION = ((0.10, 0.15), (0.10, 0.16))
 DOOR_ANGLE_RANGE = (0.5, 1.3)
 
+REACH_RADIUS, REACH_HEIGHT = 0.02, (0.015, 0.06)  # gripper above the block: horizontal, vertical (m)
 BUTTON_PRESSED = -0.005  # button joint displacement (m)
 DOOR_LATCHED = 0.05  # rad
 DOOR_PUSHED = 0.2  # rad closed from the initial angle
@@ -116,7 +117,9 @@ class KitchenState:
 def evaluate(task: str, state: KitchenState, initial: dict[str, np.ndarray | float]) -> TaskStatus:
     if task == "block":
         offset = state.ee_position - state.position("block")
-        above = np.hypot(offset[0], offset[1]) < 0.025 and 0.01 < offset[2] < 0.10
+        above = (
+            np.hypot(offset[0], offset[1]) < REACH_RADIUS and REACH_HEIGHT[0] < offset[2] < REACH_HEIGHT[1]
+        )
         return TaskStatus(bool(above), state.gripper_touches_block())
     if task == "button":
         pressed = state.button_displacement < BUTTON_PRESSED
