@@ -159,7 +159,7 @@ def kitchen_xml(image_width: int = 128, image_height: int = 128) -> str:
     return f"""
 <mujoco model="widowx_kitchen">
   <compiler angle="radian" autolimits="true"/>
-  <option timestep="0.002" integrator="implicitfast" cone="elliptic" impratio="5"/>
+  <option timestep="0.004" integrator="implicitfast" cone="elliptic" impratio="5"/>
   <visual>
     <global offwidth="{image_width}" offheight="{image_height}"/>
     <quality shadowsize="0" offsamples="0"/>
