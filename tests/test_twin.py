@@ -126,3 +126,14 @@ def test_bad_arguments_fail_clearly() -> None:
         WidowXKitchenEnv("cook")
     with pytest.raises(ValueError, match="unknown cameras"):
         WidowXKitchenEnv(cameras=("ceiling",))
+
+
+def test_registered_with_gymnasium() -> None:
+    import gymnasium as gym
+
+    from clam_core.envs.widowx import ENV_ID
+
+    env = gym.make(ENV_ID, task="button", cameras=())
+    obs, info = env.reset(seed=0)
+    assert obs[STATE_KEY].shape == (7,) and info["success"] is False
+    env.close()

@@ -106,12 +106,13 @@ class WidowXKitchenEnv(gym.Env):
 
     def _randomise(self, rng: np.random.Generator) -> None:
         """Place objects within their regions, rejecting layouts whose footprints overlap."""
-        footprints = {"block": 0.03, "pot": 0.055, "stove": 0.085, "cup": 0.03}
+        footprints = {"block": 0.03, "pot": 0.055, "stove": 0.085, "cup": 0.03, "plate": 0.055}
         regions = {
             "block": tasks.BLOCK_REGION,
             "pot": tasks.POT_REGION,
             "stove": tasks.STOVE_REGION,
             "cup": tasks.CUP_REGION,
+            "plate": tasks.PLATE_REGION,
         }
         while True:
             xy = {name: np.array([rng.uniform(*r[0]), rng.uniform(*r[1])]) for name, r in regions.items()}
@@ -126,7 +127,7 @@ class WidowXKitchenEnv(gym.Env):
             [rng.uniform(*tasks.MICROWAVE_REGION[0]), rng.uniform(*tasks.MICROWAVE_REGION[1])]
         )
         model, data = self.model, self.data
-        for body in ("stove",):
+        for body in ("stove", "plate"):  # fixed furniture: moved in the model
             model.body_pos[model.body(body).id][:2] = xy[body]
         model.body_pos[model.body("microwave").id][:2] = microwave
         for body in ("block", "pot", "cup"):

@@ -20,6 +20,7 @@ POT_REGION = ((0.34, 0.40), (0.02, 0.10))
 STOVE_REGION = ((0.19, 0.25), (0.19, 0.24))
 MICROWAVE_REGION = ((0.25, 0.29), (-0.29, -0.26))
 CUP_REGION = ((0.10, 0.15), (0.10, 0.16))
+PLATE_REGION = ((0.38, 0.44), (0.17, 0.23))
 DOOR_ANGLE_RANGE = (0.5, 1.3)
 
 REACH_RADIUS, REACH_HEIGHT = 0.02, (0.015, 0.06)  # gripper above the block: horizontal, vertical (m)
