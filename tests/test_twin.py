@@ -137,3 +137,12 @@ def test_registered_with_gymnasium() -> None:
     obs, info = env.reset(seed=0)
     assert obs[STATE_KEY].shape == (7,) and info["success"] is False
     env.close()
+
+
+def test_object_state_option_reports_object_poses() -> None:
+    env = WidowXKitchenEnv("microwave", cameras=(), object_state=True)
+    obs, _ = env.reset(seed=2)
+    poses = obs["observation.environment_state"]
+    assert poses.shape == env.observation_space["observation.environment_state"].shape == (18,)
+    np.testing.assert_allclose(poses[0:3], env.state.position("block"), atol=1e-6)
+    assert poses[16] == pytest.approx(env.state.door_angle, abs=1e-6)
