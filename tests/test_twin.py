@@ -146,3 +146,20 @@ def test_object_state_option_reports_object_poses() -> None:
     assert poses.shape == env.observation_space["observation.environment_state"].shape == (18,)
     np.testing.assert_allclose(poses[0:3], env.state.position("block"), atol=1e-6)
     assert poses[16] == pytest.approx(env.state.door_angle, abs=1e-6)
+
+
+def test_a_replica_restored_from_a_snapshot_renders_the_same_scene() -> None:
+    """How the sim camera node draws what the sim arm driver simulates, in another process."""
+    source = WidowXKitchenEnv("slide_pot")
+    replica = WidowXKitchenEnv("slide_pot")
+    source.reset(seed=11)
+    replica.reset(seed=12)
+    for _ in range(3):
+        source.step(source.action_space.sample())
+    replica.restore(source.snapshot())
+    for camera in ("external", "shoulder"):
+        np.testing.assert_array_equal(replica.render_camera(camera), source.render_camera(camera))
+    with pytest.raises(ValueError, match="snapshot must have"):
+        replica.restore(np.zeros(3))
+    source.close()
+    replica.close()

@@ -33,6 +33,7 @@ ENV_STATE_KEY = "observation.environment_state"
 IMAGE_KEY_PREFIX = "observation.images."
 SETPOINT_UPDATES = 10  # the joint setpoints ramp in this many pieces per control period
 START_GRIPPER = FINGER_UPPER
+FURNITURE = ("stove", "plate", "microwave")  # fixed bodies whose placement is randomised in the model
 
 
 def _start_pose() -> np.ndarray:
@@ -80,6 +81,9 @@ class WidowXKitchenEnv(gym.Env):
         self._arm_act = np.array([self.model.actuator(n).id for n in JOINT_NAMES])
         self._finger_act = np.array([self.model.actuator(f"{s}_finger").id for s in ("left", "right")])
         self._renderer: mujoco.Renderer | None = None
+        self._ramp_start = np.zeros(6)
+        self._ramp_delta = np.zeros(6)
+        self._ramp_time = 0.0
         self._steps = 0
         self._latched = tasks.TaskStatus(False, False)
         self._initial: dict[str, Any] = {}
@@ -127,7 +131,7 @@ class WidowXKitchenEnv(gym.Env):
             [rng.uniform(*tasks.MICROWAVE_REGION[0]), rng.uniform(*tasks.MICROWAVE_REGION[1])]
         )
         model, data = self.model, self.data
-        for body in ("stove", "plate"):  # fixed furniture: moved in the model
+        for body in FURNITURE[:2]:  # the microwave is placed below, within its own region
             model.body_pos[model.body(body).id][:2] = xy[body]
         model.body_pos[model.body("microwave").id][:2] = microwave
         for body in ("block", "pot", "cup"):
@@ -137,17 +141,54 @@ class WidowXKitchenEnv(gym.Env):
             data.qpos[address + 3 : address + 7] = [np.cos(yaw / 2), 0.0, 0.0, np.sin(yaw / 2)]
         data.qpos[model.joint("door").qposadr[0]] = rng.uniform(*tasks.DOOR_ANGLE_RANGE)
 
-    def _apply(self, arm_target: np.ndarray, gripper: float) -> None:
+    def command(self, arm_target: np.ndarray, gripper: float) -> None:
+        """New joint targets (clipped to the limits) and gripper command, reached by `advance`."""
         # Ramp from where the joints are (not from the last setpoint), so a lagging or blocked joint never
-        # has more than one period of motion queued: per-period travel stays within the velocity limit.
-        start = self.data.qpos[self._arm_qpos].copy()
-        reachable = self.control_period * JOINT_VELOCITY_LIMIT
-        delta = np.clip(arm_target - start, -reachable, reachable)
-        self.data.ctrl[self._finger_act] = gripper
+        # has motion queued up: travel stays within the velocity limit.
+        self._ramp_start = self.data.qpos[self._arm_qpos].copy()
+        self._ramp_delta = np.clip(arm_target, JOINT_LOWER, JOINT_UPPER) - self._ramp_start
+        self._ramp_time = 0.0
+        self.data.ctrl[self._finger_act] = np.clip(gripper, FINGER_LOWER, FINGER_UPPER)
+
+    def advance(self, seconds: float) -> None:
+        """Simulate `seconds`, moving the arm setpoints towards the target at the joint velocity limit."""
+        timestep = self.model.opt.timestep
+        remaining = max(1, round(seconds / timestep))
         chunk = self.substeps // SETPOINT_UPDATES
-        for piece in range(1, SETPOINT_UPDATES + 1):
-            self.data.ctrl[self._arm_act] = start + delta * (piece / SETPOINT_UPDATES)
-            mujoco.mj_step(self.model, self.data, nstep=chunk)
+        while remaining > 0:
+            steps = min(chunk, remaining)
+            self._ramp_time += steps * timestep
+            reach = JOINT_VELOCITY_LIMIT * self._ramp_time
+            self.data.ctrl[self._arm_act] = self._ramp_start + np.clip(self._ramp_delta, -reach, reach)
+            mujoco.mj_step(self.model, self.data, nstep=steps)
+            remaining -= steps
+        # mj_step leaves poses and contacts at the start of its last step: bring them up to the new state
+        # so detectors and renders see exactly the state that is observed.
+        mujoco.mj_forward(self.model, self.data)
+
+    def snapshot(self) -> np.ndarray:
+        """Everything a replica needs to draw this scene: the furniture layout, then all joint positions."""
+        layout = [self.model.body_pos[self.model.body(b).id][:2] for b in FURNITURE]
+        return np.concatenate([*layout, self.data.qpos]).astype(np.float64)
+
+    def restore(self, snapshot: np.ndarray) -> None:
+        """Show `snapshot` (from `snapshot()` of a twin of the same build): kinematics only, no dynamics."""
+        snapshot = np.asarray(snapshot, dtype=np.float64)
+        expected = 2 * len(FURNITURE) + self.model.nq
+        if snapshot.shape != (expected,):
+            raise ValueError(f"twin snapshot must have {expected} values, got {snapshot.shape}")
+        for index, body in enumerate(FURNITURE):
+            self.model.body_pos[self.model.body(body).id][:2] = snapshot[2 * index : 2 * index + 2]
+        self.data.qpos[:] = snapshot[2 * len(FURNITURE) :]
+        mujoco.mj_kinematics(self.model, self.data)
+
+    def set_actuation(self, enabled: bool) -> None:
+        """Torque on/off: with actuation off the servos go limp (gravity compensation keeps the arm up)."""
+        flag = mujoco.mjtDisableBit.mjDSBL_ACTUATION
+        if enabled:
+            self.model.opt.disableflags &= ~int(flag)
+        else:
+            self.model.opt.disableflags |= int(flag)
 
     # ----------------------------------------------------------------------------------------- gym API
     def reset(self, *, seed: int | None = None, options: dict | None = None) -> tuple[dict, dict]:
@@ -158,6 +199,7 @@ class WidowXKitchenEnv(gym.Env):
         self.data.qpos[self._finger_qpos : self._finger_qpos + 2] = START_GRIPPER
         self.data.ctrl[self._arm_act] = START_POSE
         self.data.ctrl[self._finger_act] = START_GRIPPER
+        self.command(START_POSE, START_GRIPPER)
         mujoco.mj_forward(self.model, self.data)
         mujoco.mj_step(self.model, self.data, nstep=50)  # let objects settle on the table
         self._steps = 0
@@ -170,7 +212,8 @@ class WidowXKitchenEnv(gym.Env):
         if action.shape != (7,) or not np.all(np.isfinite(action)):
             raise ValueError(f"action must be 7 finite numbers, got {action!r}")
         action = np.clip(action, self.action_space.low, self.action_space.high)
-        self._apply(action[:6], float(action[6]))
+        self.command(action[:6], float(action[6]))
+        self.advance(self.control_period)
         self._steps += 1
         status = tasks.evaluate(self.task, self.state, self._initial)
         info = self._info(status)
