@@ -27,12 +27,13 @@ if [ ! -x .venv/bin/python ]; then
 fi
 
 # The stamp names a hash of everything that decides the environment, so editing a pin reinstalls.
-stamp=".venv/.deps-$(cat requirements.txt constraints.txt pyproject.toml | sha256sum | cut -c1-16)"
+stamp=".venv/.deps-$(cat requirements.txt constraints.txt pyproject.toml ros2_ws/src/*/setup.py | sha256sum | cut -c1-16)"
 if [ ! -f "$stamp" ]; then
   echo "bootstrap: installing Python dependencies (pinned in constraints.txt)"
   .venv/bin/python -m pip install -q --disable-pip-version-check "uv==$UV_VERSION"
   .venv/bin/uv pip install --python .venv/bin/python -r requirements.txt -c constraints.txt
-  .venv/bin/uv pip install --python .venv/bin/python --no-deps -e .
+  .venv/bin/uv pip install --python .venv/bin/python --no-deps -e . \
+    -e ros2_ws/src/clam_ros -e ros2_ws/src/clam_bringup
   rm -f .venv/.deps-*
   touch "$stamp"
 fi

@@ -78,6 +78,8 @@ class WidowXKitchenEnv(gym.Env):
             raise ValueError(f"{self.substeps} substeps per control period must divide by {SETPOINT_UPDATES}")
         self._arm_qpos = np.array([self.model.joint(n).qposadr[0] for n in JOINT_NAMES])
         self._finger_qpos = self.model.joint("left_finger").qposadr[0]
+        self._arm_dofs = np.array([self.model.joint(n).dofadr[0] for n in JOINT_NAMES])
+        self._finger_dof = self.model.joint("left_finger").dofadr[0]
         self._arm_act = np.array([self.model.actuator(n).id for n in JOINT_NAMES])
         self._finger_act = np.array([self.model.actuator(f"{s}_finger").id for s in ("left", "right")])
         self._renderer: mujoco.Renderer | None = None
@@ -230,6 +232,9 @@ class WidowXKitchenEnv(gym.Env):
             "success_now": status.success,
             "step": self._steps,
         }
+
+    def joint_velocity(self) -> np.ndarray:
+        return np.append(self.data.qvel[self._arm_dofs], self.data.qvel[self._finger_dof])
 
     def joint_state(self) -> np.ndarray:
         return np.append(self.data.qpos[self._arm_qpos], self.data.qpos[self._finger_qpos]).astype(np.float32)

@@ -28,6 +28,7 @@ MICROWAVE_HALF = (0.07, 0.06, 0.05)
 DOOR_LENGTH, DOOR_THICKNESS = 0.12, 0.006
 FINGER_PAD = 0.004  # half thickness of a finger pad
 
+CAMERA_FOVY = 55.0  # degrees, both cameras
 CAMERAS = {
     # name: (position, look-at point). "external" is the fixed D435 facing the robot across the table;
     # "shoulder" is the webcam looking over the arm's shoulder.
@@ -151,7 +152,8 @@ def _pot_xml() -> str:
 
 def kitchen_xml(image_width: int = 128, image_height: int = 128) -> str:
     cameras = "".join(
-        f'<camera name="{name}" pos="{_v(position)}" xyaxes="{_xyaxes(position, target)}" fovy="55"/>'
+        f'<camera name="{name}" pos="{_v(position)}" xyaxes="{_xyaxes(position, target)}" '
+        f'fovy="{CAMERA_FOVY}"/>'
         for name, (position, target) in CAMERAS.items()
     )
     sx, sy, sz = STOVE_HALF

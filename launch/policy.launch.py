@@ -1,0 +1,33 @@
+"""Run a trained policy on the robot: robot graph + policy node configured from the task's YAML.
+
+ros2 launch clam_bringup policy.launch.py task:=microwave [checkpoint:=/path] [sim:=true]
+"""
+
+from clam_bringup.graph import policy_graph
+from clam_bringup.launch_actions import is_true, node_actions
+from launch.actions import DeclareLaunchArgument, OpaqueFunction
+from launch.substitutions import LaunchConfiguration
+
+from launch import LaunchDescription
+
+
+def _nodes(context):
+    checkpoint = LaunchConfiguration("checkpoint").perform(context) or None
+    return node_actions(
+        policy_graph(
+            task=LaunchConfiguration("task").perform(context),
+            checkpoint=checkpoint,
+            sim=is_true(LaunchConfiguration("sim").perform(context)),
+        )
+    )
+
+
+def generate_launch_description():
+    return LaunchDescription(
+        [
+            DeclareLaunchArgument("task", description="block, button, microwave or slide_pot"),
+            DeclareLaunchArgument("checkpoint", default_value="", description="overrides the task YAML's"),
+            DeclareLaunchArgument("sim", default_value="false", description="use the MuJoCo kitchen twin"),
+            OpaqueFunction(function=_nodes),
+        ]
+    )

@@ -1,0 +1,26 @@
+"""The robot: arm driver (Interbotix, or the kitchen twin with sim:=true) and the task's cameras.
+
+ros2 launch clam_bringup robot.launch.py [sim:=true] [task:=microwave]
+"""
+
+from clam_bringup.graph import robot_graph
+from clam_bringup.launch_actions import is_true, node_actions
+from launch.actions import DeclareLaunchArgument, OpaqueFunction
+from launch.substitutions import LaunchConfiguration
+
+from launch import LaunchDescription
+
+
+def _nodes(context):
+    sim = is_true(LaunchConfiguration("sim").perform(context))
+    return node_actions(robot_graph(sim=sim, task=LaunchConfiguration("task").perform(context)))
+
+
+def generate_launch_description():
+    return LaunchDescription(
+        [
+            DeclareLaunchArgument("sim", default_value="false", description="use the MuJoCo kitchen twin"),
+            DeclareLaunchArgument("task", default_value="microwave", description="whose cameras to start"),
+            OpaqueFunction(function=_nodes),
+        ]
+    )

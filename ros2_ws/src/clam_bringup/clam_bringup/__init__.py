@@ -1,0 +1,1 @@
+"""clam_bringup: the node graphs of the robot and policy launch files, as plain data."""

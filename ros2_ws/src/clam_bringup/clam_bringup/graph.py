@@ -1,0 +1,124 @@
+"""The nodes, parameters and namespaces of each launch file, produced by plain functions.
+
+`robot.launch.py` and `policy.launch.py` turn these `NodeSpec`s into `launch_ros` actions; the tests and the
+demo start the very same specs as processes (`clam_bringup.processes`), since `ros2 launch` is not
+pip-installable. Configuration comes from the launch/config folder: per-task YAML and the real cameras.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+PACKAGE = "clam_bringup"
+TASKS = ("block", "button", "microwave", "slide_pot")
+FASTDDS_PROFILE = "fastdds_large_images.xml"
+
+
+@dataclass
+class NodeSpec:
+    package: str
+    executable: str
+    name: str
+    namespace: str = ""
+    parameters: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def fully_qualified_name(self) -> str:
+        return f"/{self.namespace}/{self.name}" if self.namespace else f"/{self.name}"
+
+    def ros_arguments(self) -> list[str]:
+        """`--ros-args` for running this node as a process (values as YAML, which JSON is)."""
+        args = ["--ros-args", "-r", f"__node:={self.name}"]
+        if self.namespace:
+            args += ["-r", f"__ns:=/{self.namespace}"]
+        for key, value in self.parameters.items():
+            args += ["-p", f"{key}:={json.dumps(value)}"]
+        return args
+
+
+def config_dir() -> Path:
+    """launch/config: $CLAM_CONFIG_DIR, else the installed share folder, else the source tree."""
+    if "CLAM_CONFIG_DIR" in os.environ:
+        return Path(os.environ["CLAM_CONFIG_DIR"])
+    try:
+        from ament_index_python.packages import PackageNotFoundError, get_package_share_directory
+
+        return Path(get_package_share_directory(PACKAGE)) / "config"
+    except (ImportError, PackageNotFoundError, KeyError, ValueError):
+        return Path(__file__).resolve().parents[4] / "launch" / "config"
+
+
+def load_yaml(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise FileNotFoundError(f"configuration file {path} not found")
+    return yaml.safe_load(path.read_text()) or {}
+
+
+def task_config(task: str, directory: Path | None = None) -> dict[str, Any]:
+    if task not in TASKS:
+        raise ValueError(f"unknown task {task!r}; choose one of {TASKS}")
+    return load_yaml((directory or config_dir()) / "tasks" / f"{task}.yaml")
+
+
+def fastdds_profile(directory: Path | None = None) -> Path:
+    return (directory or config_dir()) / FASTDDS_PROFILE
+
+
+def robot_graph(sim: bool = False, task: str = "microwave", directory: Path | None = None) -> list[NodeSpec]:
+    """Arm driver + one camera node per camera of the task; `sim` swaps in the kitchen twin for both."""
+    directory = directory or config_dir()
+    cfg = task_config(task, directory)
+    robot = load_yaml(directory / "robot.yaml")
+    arm = {
+        "backend": "sim" if sim else "interbotix",
+        "control_rate": float(cfg["control_rate"]),
+        "robot_model": robot["robot_model"],
+        "robot_name": robot["robot_name"],
+    }
+    if sim:
+        arm.update(task=task, seed=int(robot.get("sim_seed", 0)))
+    nodes = [NodeSpec("clam_ros", "clam_arm_driver", "arm_driver", robot["driver_namespace"], arm)]
+    for camera in cfg["cameras"]:
+        if sim:
+            size = int(cfg.get("sim_image_size", 128))
+            params = {
+                "backend": "sim",
+                "camera": camera,
+                "width": size,
+                "height": size,
+                "fps": float(cfg.get("sim_camera_fps", 10.0)),
+                "frame_id": f"{camera}_optical_frame",
+            }
+        else:
+            params = dict(robot["cameras"][camera])
+        nodes.append(NodeSpec("clam_ros", "clam_camera", "camera", f"cameras/{camera}", params))
+    return nodes
+
+
+def policy_graph(
+    task: str, checkpoint: str | None = None, sim: bool = False, directory: Path | None = None
+) -> list[NodeSpec]:
+    """The robot graph plus the policy node configured from the task's YAML."""
+    directory = directory or config_dir()
+    cfg = task_config(task, directory)
+    robot = load_yaml(directory / "robot.yaml")
+    namespace = robot["driver_namespace"]
+    policy = {
+        "checkpoint": str(Path(checkpoint or cfg["checkpoint"]).expanduser()),
+        "control_rate": float(cfg["control_rate"]),
+        "ensemble_coeff": float(cfg["ensemble_coeff"]),
+        "episode_length": int(cfg["episode_length"]),
+        "joint_states_topic": f"/{namespace}/joint_states",
+        "command_topic": f"/{namespace}/joint_commands",
+        "camera_topic": "/cameras/{name}/image_raw",
+        "autostart": bool(cfg.get("autostart", True)),
+    }
+    if cfg["cameras"]:
+        policy["camera_names"] = list(cfg["cameras"])
+    return [*robot_graph(sim, task, directory), NodeSpec("clam_ros", "clam_policy", "policy", "", policy)]

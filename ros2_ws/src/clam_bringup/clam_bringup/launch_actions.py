@@ -1,0 +1,29 @@
+"""Turn `NodeSpec`s into `launch_ros` actions (imported only inside `ros2 launch`)."""
+
+from __future__ import annotations
+
+from clam_bringup.graph import NodeSpec, fastdds_profile
+
+
+def node_actions(specs: list[NodeSpec]) -> list:
+    from launch.actions import SetEnvironmentVariable
+    from launch_ros.actions import Node
+
+    actions: list = [SetEnvironmentVariable("FASTDDS_DEFAULT_PROFILES_FILE", str(fastdds_profile()))]
+    actions += [
+        Node(
+            package=spec.package,
+            executable=spec.executable,
+            name=spec.name,
+            namespace=spec.namespace,
+            parameters=[spec.parameters],
+            output="screen",
+            emulate_tty=True,
+        )
+        for spec in specs
+    ]
+    return actions
+
+
+def is_true(text: str) -> bool:
+    return text.strip().lower() in ("true", "1", "yes", "on")
