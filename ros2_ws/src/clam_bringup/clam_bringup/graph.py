@@ -50,7 +50,7 @@ def config_dir() -> Path:
         from ament_index_python.packages import PackageNotFoundError, get_package_share_directory
 
         return Path(get_package_share_directory(PACKAGE)) / "config"
-    except (ImportError, PackageNotFoundError, KeyError, ValueError):
+    except (ImportError, PackageNotFoundError, KeyError, ValueError, OSError):  # no ament prefix: source tree
         return Path(__file__).resolve().parents[4] / "launch" / "config"
 
 

@@ -1,0 +1,84 @@
+"""A test-side ROS node that records what the graph publishes (spun in a background thread)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+import numpy as np
+import rclpy
+from diagnostic_msgs.msg import DiagnosticArray
+from rclpy.executors import SingleThreadedExecutor
+from rclpy.qos import qos_profile_sensor_data
+from sensor_msgs.msg import Image, JointState
+
+
+class Probe:
+    def __init__(self, image_topics: tuple[str, ...] = ()) -> None:
+        self.node = rclpy.create_node("test_probe")
+        self.lock = threading.Lock()
+        self.joint_states: list[tuple[float, np.ndarray]] = []
+        self.commands: list[tuple[float, np.ndarray]] = []
+        self.images: dict[str, list[float]] = {topic: [] for topic in image_topics}
+        self.diagnostics: dict[str, dict[str, str]] = {}
+        self.node.create_subscription(JointState, "/arm/joint_states", self._record(self.joint_states), 50)
+        self.node.create_subscription(JointState, "/arm/joint_commands", self._record(self.commands), 50)
+        self.node.create_subscription(DiagnosticArray, "/diagnostics", self._on_diagnostics, 10)
+        for topic in image_topics:
+            self.node.create_subscription(
+                Image, topic, lambda msg, t=topic: self._on_image(t), qos_profile_sensor_data
+            )
+        self.executor = SingleThreadedExecutor()
+        self.executor.add_node(self.node)
+        self.thread = threading.Thread(target=self.executor.spin, daemon=True)
+        self.thread.start()
+
+    def _record(self, store: list) -> Callable[[JointState], None]:
+        def callback(msg: JointState) -> None:
+            with self.lock:
+                store.append((time.monotonic(), np.asarray(msg.position)))
+
+        return callback
+
+    def _on_image(self, topic: str) -> None:
+        with self.lock:
+            self.images[topic].append(time.monotonic())
+
+    def _on_diagnostics(self, msg: DiagnosticArray) -> None:
+        with self.lock:
+            for status in msg.status:
+                self.diagnostics[status.name] = {kv.key: kv.value for kv in status.values}
+
+    def latest_position(self) -> np.ndarray:
+        with self.lock:
+            return self.joint_states[-1][1].copy()
+
+    def count(self, store: list) -> int:
+        with self.lock:
+            return len(store)
+
+    def call(self, service_type, name: str, request, timeout: float = 30.0):
+        client = self.node.create_client(service_type, name)
+        if not client.wait_for_service(timeout_sec=timeout):
+            raise TimeoutError(f"service {name} did not appear")
+        future = client.call_async(request)
+        deadline = time.monotonic() + timeout
+        while not future.done() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        if not future.done():
+            raise TimeoutError(f"service {name} did not answer")
+        return future.result()
+
+    def close(self) -> None:
+        self.executor.shutdown()
+        self.node.destroy_node()
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
