@@ -9,6 +9,9 @@ export RMW_IMPLEMENTATION := rmw_fastrtps_cpp
 export ROS_LOG_DIR ?= $(shell mktemp -d -t clam-roslog-XXXXXX)
 export HF_HUB_OFFLINE := 1
 export MUJOCO_GL := egl
+# Fast DDS profile for large images (Fast DDS 2.x reads FASTRTPS_..., 3.x FASTDDS_...).
+export FASTRTPS_DEFAULT_PROFILES_FILE := $(CURDIR)/launch/config/fastdds_large_images.xml
+export FASTDDS_DEFAULT_PROFILES_FILE := $(CURDIR)/launch/config/fastdds_large_images.xml
 export PYTHONUNBUFFERED := 1
 
 .PHONY: setup demo test lint bench clean

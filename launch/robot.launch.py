@@ -3,11 +3,11 @@
 ros2 launch clam_bringup robot.launch.py [sim:=true] [task:=microwave]
 """
 
-from clam_bringup.graph import robot_graph
-from clam_bringup.launch_actions import is_true, node_actions
 from launch.actions import DeclareLaunchArgument, OpaqueFunction
 from launch.substitutions import LaunchConfiguration
 
+from clam_bringup.graph import robot_graph
+from clam_bringup.launch_actions import is_true, node_actions
 from launch import LaunchDescription
 
 

@@ -11,6 +11,11 @@ os.environ.setdefault("RMW_IMPLEMENTATION", "rmw_fastrtps_cpp")
 os.environ.setdefault("ROS_LOG_DIR", tempfile.mkdtemp(prefix="clam-roslog-"))
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ.setdefault("MUJOCO_GL", "egl")
+# Every ROS process of the suite (this one included) uses the shipped profile for large images.
+# (Fast DDS 2.x reads FASTRTPS_DEFAULT_PROFILES_FILE, 3.x FASTDDS_DEFAULT_PROFILES_FILE.)
+_PROFILE = os.path.join(os.path.dirname(__file__), "..", "launch", "config", "fastdds_large_images.xml")
+for _variable in ("FASTRTPS_DEFAULT_PROFILES_FILE", "FASTDDS_DEFAULT_PROFILES_FILE"):
+    os.environ.setdefault(_variable, _PROFILE)
 
 
 import pytest

@@ -2,6 +2,7 @@
 episode length. The agent here is a plain function standing in for a loaded checkpoint (tested elsewhere)."""
 
 import numpy as np
+
 from clam_ros.policy_runner import PolicyRunner
 
 PERIOD = 0.2

@@ -13,13 +13,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 import rclpy
-from clam_bringup.graph import policy_graph
-from clam_bringup.processes import start_graph, start_node, stop_graph
 from conftest import quiet_run, small_clam_config
 from ros_probe import Probe, wait_until
 from sensor_msgs.msg import JointState
 from std_srvs.srv import SetBool
 
+from clam_bringup.graph import policy_graph
+from clam_bringup.processes import start_graph, start_node, stop_graph
 from clam_core.algos.clam import CLAMData, train_clam
 from clam_core.data.episodes import LabelledEpisodes, ObservationEpisodes, concat_observations
 from clam_core.envs.widowx.datagen import record_episode

@@ -3,6 +3,7 @@ real MuJoCo twin as the arm backend."""
 
 import numpy as np
 import pytest
+
 from clam_ros.arm_backends import TwinArm, home_target
 from clam_ros.arm_driver import ArmDriver
 from clam_ros.safety import SafetyFilter, SafetyLimits

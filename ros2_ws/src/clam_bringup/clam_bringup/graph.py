@@ -18,6 +18,8 @@ import yaml
 PACKAGE = "clam_bringup"
 TASKS = ("block", "button", "microwave", "slide_pot")
 FASTDDS_PROFILE = "fastdds_large_images.xml"
+# Fast DDS 2.x (ROS 2 Jazzy, Humble) reads only the first; Fast DDS 3.x reads the second. Set both.
+PROFILE_ENV_VARS = ("FASTRTPS_DEFAULT_PROFILES_FILE", "FASTDDS_DEFAULT_PROFILES_FILE")
 
 
 @dataclass

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from clam_bringup.graph import NodeSpec, fastdds_profile
+from clam_bringup.graph import PROFILE_ENV_VARS, NodeSpec, fastdds_profile
 
 
 def node_actions(specs: list[NodeSpec]) -> list:
     from launch.actions import SetEnvironmentVariable
     from launch_ros.actions import Node
 
-    actions: list = [SetEnvironmentVariable("FASTDDS_DEFAULT_PROFILES_FILE", str(fastdds_profile()))]
+    actions: list = [SetEnvironmentVariable(name, str(fastdds_profile())) for name in PROFILE_ENV_VARS]
     actions += [
         Node(
             package=spec.package,

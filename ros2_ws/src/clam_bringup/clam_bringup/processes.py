@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from clam_bringup.graph import NodeSpec, fastdds_profile
+from clam_bringup.graph import PROFILE_ENV_VARS, NodeSpec, fastdds_profile
 
 
 def ros_environment(base: dict[str, str] | None = None) -> dict[str, str]:
@@ -16,7 +16,8 @@ def ros_environment(base: dict[str, str] | None = None) -> dict[str, str]:
     env = dict(os.environ if base is None else base)
     env.setdefault("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
     env.setdefault("RMW_IMPLEMENTATION", "rmw_fastrtps_cpp")
-    env.setdefault("FASTDDS_DEFAULT_PROFILES_FILE", str(fastdds_profile()))
+    for variable in PROFILE_ENV_VARS:
+        env.setdefault(variable, str(fastdds_profile()))
     env.setdefault("PYTHONUNBUFFERED", "1")
     return env
 

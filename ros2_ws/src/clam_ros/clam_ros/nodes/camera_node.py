@@ -1,6 +1,7 @@
 """Camera node: publishes `image_raw` (rgb8) and `camera_info` with sensor-data QoS at the camera's rate.
 
-Parameters: `backend` (realsense | webcam | sim), `frame_id`, `width`, `height`, `fps`; realsense: `serial`,
+Parameters: `backend` (realsense | webcam | sim), `frame_id`, `width`, `height`, `fps`, `wait_for_subscriber`
+(replays start once someone listens); realsense: `serial`,
 `playback_file`; webcam: `source` (device index or video file), `loop`; sim: `camera` (external | shoulder).
 """
 
@@ -26,6 +27,8 @@ class CameraNode(Node):
         height = int(self.declare_parameter("height", 480).value)
         fps = float(self.declare_parameter("fps", 30.0).value)
         self.frame_id = self.declare_parameter("frame_id", "camera_color_optical_frame").value
+        # For replaying recordings: hold the first frame until someone listens, so none is lost to discovery.
+        self.wait_for_subscriber = bool(self.declare_parameter("wait_for_subscriber", False).value)
         self.camera: CameraBackend
         if backend == "realsense":
             self.camera = RealSenseCamera(
@@ -60,6 +63,8 @@ class CameraNode(Node):
         )
 
     def _tick(self) -> None:
+        if self.wait_for_subscriber and self.image_pub.get_subscription_count() == 0:
+            return
         frame = self.camera.read()
         if frame is None:
             return
