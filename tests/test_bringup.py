@@ -1,0 +1,132 @@
+"""clam_bringup: the graph functions behind the launch files, the launch files themselves, and a colcon
+build of both ROS packages."""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from clam_bringup.graph import TASKS, config_dir, policy_graph, robot_graph, task_config
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _by_name(specs):
+    return {spec.fully_qualified_name: spec for spec in specs}
+
+
+def test_policy_graph_in_sim() -> None:
+    nodes = _by_name(policy_graph("microwave", checkpoint="/models/microwave", sim=True))
+    assert list(nodes) == [
+        "/arm/arm_driver",
+        "/cameras/external/camera",
+        "/cameras/shoulder/camera",
+        "/policy",
+    ]
+    assert nodes["/arm/arm_driver"].parameters["backend"] == "sim"
+    assert nodes["/arm/arm_driver"].parameters["task"] == "microwave"
+    assert nodes["/cameras/shoulder/camera"].parameters["backend"] == "sim"
+    policy = nodes["/policy"].parameters
+    assert policy["checkpoint"] == "/models/microwave"
+    assert (policy["control_rate"], policy["ensemble_coeff"], policy["episode_length"]) == (5.0, 0.5, 100)
+    assert policy["camera_names"] == ["external", "shoulder"]
+    assert policy["command_topic"] == "/arm/joint_commands"
+
+
+def test_robot_graph_on_hardware_uses_interbotix_and_the_real_cameras() -> None:
+    nodes = _by_name(robot_graph(sim=False, task="block"))
+    assert nodes["/arm/arm_driver"].parameters["backend"] == "interbotix"
+    assert nodes["/cameras/external/camera"].parameters["backend"] == "realsense"
+    shoulder = nodes["/cameras/shoulder/camera"]
+    assert shoulder.parameters["backend"] == "webcam" and shoulder.parameters["source"] == "0"
+    args = shoulder.ros_arguments()
+    assert args[:5] == ["--ros-args", "-r", "__node:=camera", "-r", "__ns:=/cameras/shoulder"]
+    assert 'source:="0"' in args  # stays a string, not the integer 0
+
+
+@pytest.mark.parametrize("task", TASKS)
+def test_every_task_has_a_complete_config(task: str) -> None:
+    cfg = task_config(task)
+    assert {"checkpoint", "control_rate", "ensemble_coeff", "episode_length", "cameras"} <= set(cfg)
+    assert policy_graph(task)[-1].parameters["checkpoint"].startswith(str(Path.home()))
+
+
+def test_unknown_task_is_named() -> None:
+    with pytest.raises(ValueError, match="unknown task 'cook'"):
+        policy_graph("cook")
+
+
+def _declared_arguments(launch_file: Path) -> set[str]:
+    tree = ast.parse(launch_file.read_text())
+    return {
+        node.args[0].value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "DeclareLaunchArgument"
+    }
+
+
+def _imported_names(launch_file: Path) -> set[str]:
+    tree = ast.parse(launch_file.read_text())
+    return {
+        alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.module == "clam_bringup.graph"
+        for alias in node.names
+    }
+
+
+def test_launch_files_declare_their_arguments_and_use_the_graph_functions() -> None:
+    assert _declared_arguments(ROOT / "launch" / "robot.launch.py") == {"sim", "task"}
+    assert _declared_arguments(ROOT / "launch" / "policy.launch.py") == {"task", "checkpoint", "sim"}
+    assert _imported_names(ROOT / "launch" / "robot.launch.py") == {"robot_graph"}
+    assert _imported_names(ROOT / "launch" / "policy.launch.py") == {"policy_graph"}
+
+
+def test_colcon_builds_both_packages_and_installs_launch_files(tmp_path: Path) -> None:
+    colcon = Path(sys.executable).parent / "colcon"
+    result = subprocess.run(
+        [
+            str(colcon),
+            "build",
+            "--base-paths",
+            str(ROOT / "ros2_ws" / "src"),
+            "--build-base",
+            str(tmp_path / "build"),
+            "--install-base",
+            str(tmp_path / "install"),
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    share = tmp_path / "install" / "clam_bringup" / "share" / "clam_bringup"
+    assert {p.name for p in (share / "launch").iterdir()} == {"robot.launch.py", "policy.launch.py"}
+    assert {p.stem for p in (share / "config" / "tasks").iterdir()} == set(TASKS)
+    assert (share / "config" / "fastdds_large_images.xml").is_file()
+    executables = tmp_path / "install" / "clam_ros" / "lib" / "clam_ros"
+    assert {p.name for p in executables.iterdir()} == {"clam_arm_driver", "clam_camera", "clam_policy"}
+    # With the install tree on AMENT_PREFIX_PATH, the graph reads the installed configuration.
+    env = {**os.environ, "AMENT_PREFIX_PATH": str(tmp_path / "install" / "clam_bringup")}
+    env.pop("CLAM_CONFIG_DIR", None)
+    found = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import json; from clam_bringup.graph import config_dir; print(json.dumps(str(config_dir())))",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert json.loads(found.stdout) == str(share / "config")
+    assert config_dir() == ROOT / "launch" / "config"  # from the source tree otherwise
