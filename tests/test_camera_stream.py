@@ -7,7 +7,6 @@ import threading
 import time
 from pathlib import Path
 
-import cv2
 import numpy as np
 import rclpy
 from rclpy.executors import SingleThreadedExecutor
@@ -17,31 +16,14 @@ from sensor_msgs.msg import CameraInfo, Image
 
 from clam_bringup.graph import NodeSpec
 from clam_bringup.processes import start_node
+from training.bench_ros import FPS, HEIGHT, WIDTH, frame_index, write_numbered_video
 
-FRAMES, WIDTH, HEIGHT, FPS = 90, 640, 480, 30.0
-BITS, BLOCK = 8, 40
-
-
-def write_numbered_video(path: Path) -> None:
-    """Each frame carries its index as black/white blocks along the top row (robust to MJPG)."""
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), FPS, (WIDTH, HEIGHT))
-    rng = np.random.default_rng(0)
-    for index in range(FRAMES):
-        frame = rng.integers(60, 200, (HEIGHT, WIDTH, 3), dtype=np.uint8)
-        for bit in range(BITS):
-            frame[:BLOCK, bit * BLOCK : (bit + 1) * BLOCK] = 255 if (index >> bit) & 1 else 0
-        writer.write(frame)
-    writer.release()
-
-
-def frame_index(image: np.ndarray) -> int:
-    means = [image[5 : BLOCK - 5, bit * BLOCK + 5 : (bit + 1) * BLOCK - 5].mean() for bit in range(BITS)]
-    return sum(1 << bit for bit, mean in enumerate(means) if mean > 127)
+FRAMES = 90
 
 
 def test_640x480_at_30hz_arrive_without_loss(tmp_path: Path) -> None:
     video = tmp_path / "numbered.avi"
-    write_numbered_video(video)
+    write_numbered_video(video, FRAMES)
     spec = NodeSpec(
         "clam_ros",
         "clam_camera",
