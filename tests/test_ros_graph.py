@@ -150,3 +150,18 @@ def test_corrupt_checkpoint_exits_nonzero_naming_the_file(checkpoint: Path, tmp_
     result = _run_policy_with(str(broken), tmp_path)
     assert result.returncode == 1
     assert f"{broken / 'model.safetensors'}: not a readable safetensors file" in result.stdout
+
+
+def test_policy_diagnostics_report_latency_and_jitter(graph) -> None:
+    probe = graph["probe"]
+    wait_until(lambda: "inference_latency_p99_ms" in probe.diagnostics.get("policy", {}), 10, "diagnostics")
+    stats = probe.diagnostics["policy"]
+    assert float(stats["inference_latency_p99_ms"]) > 0 and float(stats["loop_jitter_p99_ms"]) >= 0
+
+
+def test_interbotix_backend_without_its_packages_exits_with_a_clear_message(tmp_path: Path) -> None:
+    spec = next(s for s in policy_graph("microwave", sim=False) if s.name == "arm_driver")
+    log = tmp_path / "arm.log"
+    process = start_node(spec, log_file=log)
+    assert process.wait(timeout=120) == 1
+    assert "backend 'interbotix' needs the Interbotix X-series ROS 2 packages" in log.read_text()
