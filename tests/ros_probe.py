@@ -11,7 +11,7 @@ import rclpy
 from diagnostic_msgs.msg import DiagnosticArray
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.qos import qos_profile_sensor_data
-from sensor_msgs.msg import Image, JointState
+from sensor_msgs.msg import CameraInfo, Image, JointState
 
 
 class Probe:
@@ -82,3 +82,28 @@ def wait_until(predicate: Callable[[], bool], timeout: float, what: str) -> None
             return
         time.sleep(0.05)
     raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+class CameraListener:
+    """Records every Image and CameraInfo a camera namespace publishes (sensor-data QoS), spun in a thread.
+    Owns the rclpy context for the test that uses it."""
+
+    def __init__(self, namespace: str) -> None:
+        rclpy.init()
+        self.node = rclpy.create_node("camera_listener")
+        self.images: list[Image] = []
+        self.infos: list[CameraInfo] = []
+        self.node.create_subscription(
+            Image, f"{namespace}/image_raw", self.images.append, qos_profile_sensor_data
+        )
+        self.node.create_subscription(
+            CameraInfo, f"{namespace}/camera_info", self.infos.append, qos_profile_sensor_data
+        )
+        self.executor = SingleThreadedExecutor()
+        self.executor.add_node(self.node)
+        threading.Thread(target=self.executor.spin, daemon=True).start()
+
+    def close(self) -> None:
+        self.executor.shutdown()
+        self.node.destroy_node()
+        rclpy.shutdown()

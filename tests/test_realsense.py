@@ -3,17 +3,12 @@
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 import numpy as np
 import pyrealsense2 as rs
 import pytest
-import rclpy
-from rclpy.executors import SingleThreadedExecutor
-from rclpy.qos import qos_profile_sensor_data
-from ros_probe import wait_until
-from sensor_msgs.msg import CameraInfo, Image
+from ros_probe import CameraListener, wait_until
 
 from clam_bringup.graph import NodeSpec
 from clam_bringup.processes import start_node, stop_graph
@@ -91,26 +86,15 @@ def test_camera_node_publishes_the_recording_with_its_intrinsics(recording: Path
             "wait_for_subscriber": True,
         },
     )
-    rclpy.init()
-    node = rclpy.create_node("realsense_listener")
-    images: list[Image] = []
-    infos: list[CameraInfo] = []
-    node.create_subscription(Image, "/cameras/external/image_raw", images.append, qos_profile_sensor_data)
-    node.create_subscription(
-        CameraInfo, "/cameras/external/camera_info", infos.append, qos_profile_sensor_data
-    )
-    executor = SingleThreadedExecutor()
-    executor.add_node(node)
-    threading.Thread(target=executor.spin, daemon=True).start()
+    listener = CameraListener("/cameras/external")
     process = start_node(spec, log_file=tmp_path / "camera.log")
     try:
-        wait_until(lambda: len(images) >= 10 and infos, 60, "frames from the recording")
+        wait_until(lambda: len(listener.images) >= 10 and listener.infos, 60, "frames from the recording")
     finally:
         stop_graph({"camera": process})
-        executor.shutdown()
-        node.destroy_node()
-        rclpy.shutdown()
-    info = infos[-1]
+        listener.close()
+    images = listener.images
+    info = listener.infos[-1]
     assert (info.width, info.height, info.header.frame_id) == (WIDTH, HEIGHT, "d435_color_optical_frame")
     assert list(info.k) == [FX, 0.0, CX, 0.0, FY, CY, 0.0, 0.0, 1.0]
     assert images[0].encoding == "rgb8" and images[0].header.frame_id == "d435_color_optical_frame"
