@@ -31,6 +31,7 @@ from clam_core.models.lam import LAMConfig, LatentActionModel
 from clam_core.models.policies import MLPLatentPolicy, PolicyConfig
 from clam_core.train.checkpoint import save_checkpoint
 from clam_core.train.config import OptimConfig, RunConfig
+from clam_core.train.distributed import device_for, init_distributed
 from clam_core.train.loop import Trainer
 from clam_core.train.runtime import resolve_device, seed_everything
 
@@ -174,6 +175,8 @@ def train_clam(cfg: CLAMConfig, data: CLAMData, run: RunConfig) -> tuple[Path, C
     the trained model (in eval mode) and the normalisation stats."""
     seed_everything(run.seed)
     device = resolve_device(run.device)
+    distributed = init_distributed(device)
+    device = device_for(str(device), distributed)
     stats = fit_stats(data)
     normed = normalize_data(data, stats, device)
     obs_dim, action_dim = data.labelled.obs_dim, data.labelled.action_dim
@@ -181,8 +184,8 @@ def train_clam(cfg: CLAMConfig, data: CLAMData, run: RunConfig) -> tuple[Path, C
     config = checkpoint_config(cfg, obs_dim, action_dim)
     context = cfg.lam.context
 
-    unlabelled = ObservationWindowSampler(normed.unlabelled, context, device, seed=run.seed)
-    labelled = LabelledWindowSampler(normed.labelled, context, device, seed=run.seed + 1)
+    unlabelled = ObservationWindowSampler(normed.unlabelled, context, device, run.seed, distributed)
+    labelled = LabelledWindowSampler(normed.labelled, context, device, run.seed + 1, distributed)
     stage1 = Trainer(
         "stage1",
         {"lam": model.lam, "decoder": model.decoder},
@@ -192,6 +195,7 @@ def train_clam(cfg: CLAMConfig, data: CLAMData, run: RunConfig) -> tuple[Path, C
         config,
         stats,
         generators={"unlabelled": unlabelled.generator, "labelled": labelled.generator},
+        distributed=distributed,
     )
     stage1.fit(lambda step: stage1_losses(model, cfg, unlabelled, labelled, step))
 
@@ -202,6 +206,7 @@ def train_clam(cfg: CLAMConfig, data: CLAMData, run: RunConfig) -> tuple[Path, C
 
     def stage2_losses(step: int) -> dict[str, Tensor]:
         picks = torch.randint(inputs.shape[0], (cfg.policy_batch_size,), device=device, generator=generator)
+        picks = picks[distributed.shard(cfg.policy_batch_size)]
         loss = F.mse_loss(model.policy(inputs[picks]), targets[picks])
         return {"loss": loss, "policy_loss": loss}
 
@@ -214,13 +219,14 @@ def train_clam(cfg: CLAMConfig, data: CLAMData, run: RunConfig) -> tuple[Path, C
         config,
         stats,
         generators={"policy": generator},
+        distributed=distributed,
     )
     stage2.fit(stage2_losses)
     model.eval()
-    out = save_checkpoint(
-        Path(run.out_dir) / "checkpoint",
-        {"lam": model.lam, "decoder": model.decoder, "policy": model.policy},
-        config,
-        stats,
-    )
+    out = Path(run.out_dir) / "checkpoint"
+    if distributed.is_main:  # the other ranks hold identical weights
+        save_checkpoint(
+            out, {"lam": model.lam, "decoder": model.decoder, "policy": model.policy}, config, stats
+        )
+    distributed.barrier()
     return out, model, stats

@@ -14,6 +14,7 @@ import torch
 from torch import Tensor
 
 from clam_core.data.episodes import LabelledEpisodes, ObservationEpisodes
+from clam_core.train.distributed import SINGLE_PROCESS, DistributedContext
 
 
 def valid_timesteps(episode_ends: Tensor, context: int, chunk: int = 1) -> Tensor:
@@ -60,8 +61,14 @@ class ObservationWindowSampler:
     first, so the observation-only path cannot return them."""
 
     def __init__(
-        self, episodes: ObservationEpisodes, context: int, device: torch.device | str, seed: int = 0
+        self,
+        episodes: ObservationEpisodes,
+        context: int,
+        device: torch.device | str,
+        seed: int = 0,
+        shard: DistributedContext = SINGLE_PROCESS,
     ) -> None:
+        self.shard = shard
         if isinstance(episodes, LabelledEpisodes):
             episodes = episodes.observations_only()
         self.context = context
@@ -93,9 +100,14 @@ class LabelledWindowSampler(ObservationWindowSampler):
     """Samples `(o_{t-H..t+1}, a_t)` from labelled episodes."""
 
     def __init__(
-        self, episodes: LabelledEpisodes, context: int, device: torch.device | str, seed: int = 0
+        self,
+        episodes: LabelledEpisodes,
+        context: int,
+        device: torch.device | str,
+        seed: int = 0,
+        shard: DistributedContext = SINGLE_PROCESS,
     ) -> None:
-        super().__init__(episodes, context, device, seed)
+        super().__init__(episodes, context, device, seed, shard)
         self.actions = episodes.actions.to(self.device)
 
     def sample(self, batch_size: int) -> LabelledBatch:  # type: ignore[override]

@@ -25,6 +25,7 @@ from clam_core.train.checkpoint import (
     write_folder_atomically,
 )
 from clam_core.train.config import OptimConfig, RunConfig
+from clam_core.train.distributed import SINGLE_PROCESS, DistributedContext, wrap_step
 from clam_core.train.optim import build_optimizer, build_scheduler
 from clam_core.train.state import has_trainer_state, load_trainer_state, save_trainer_state
 
@@ -42,6 +43,7 @@ class Trainer:
         config: dict[str, Any],
         stats: NormStats | None = None,
         generators: dict[str, torch.Generator] | None = None,
+        distributed: DistributedContext = SINGLE_PROCESS,
     ) -> None:
         self.name = name
         self.modules = modules
@@ -51,7 +53,10 @@ class Trainer:
         self.config = config
         self.stats = stats
         self.generators = generators or {}
+        self.distributed = distributed
         self.state_dir = Path(run.out_dir) / name
+        # DDP broadcasts rank 0's parameters here, so every rank starts from the same weights.
+        self._step_module = wrap_step(modules, distributed, device)
         self._params = [p for module in modules.values() for p in module.parameters() if p.requires_grad]
         self.optimizer = build_optimizer(self._params, optim)
         self.scheduler = build_scheduler(self.optimizer, optim)
@@ -66,6 +71,12 @@ class Trainer:
         return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=enabled)
 
     def save(self) -> None:
+        """Rank 0 writes; the others wait for it, so a resumed run finds the same state everywhere."""
+        if self.distributed.is_main:
+            self._write_state()
+        self.distributed.barrier()
+
+    def _write_state(self) -> None:
         def write(folder: Path) -> None:
             save_checkpoint(folder / "model", self.modules, self.config, self.stats)
             save_trainer_state(folder, self.optimizer, self.step, self.optim_cfg.steps, self.generators)
@@ -87,8 +98,10 @@ class Trainer:
 
     def train_step(self, step_fn: StepFn) -> dict[str, Tensor]:
         """One optimisation step: forward (autocast on CUDA), backward, clip, update, schedule."""
+        inner = getattr(self._step_module, "module", self._step_module)
+        inner.step_fn = step_fn
         with self._autocast():
-            scalars = step_fn(self.step)
+            scalars = self._step_module(self.step)
         self.optimizer.zero_grad(set_to_none=True)
         scalars["loss"].backward()
         scalars["grad_norm"] = torch.nn.utils.clip_grad_norm_(self._params, self.optim_cfg.grad_clip)
@@ -104,7 +117,8 @@ class Trainer:
         resumed = self.try_resume()
         for module in self.modules.values():
             module.train()
-        writer = SummaryWriter(str(Path(self.run.out_dir) / "tensorboard" / self.name))
+        main = self.distributed.is_main
+        writer = SummaryWriter(str(Path(self.run.out_dir) / "tensorboard" / self.name)) if main else None
         sums: dict[str, Tensor] = {}
         counts: dict[str, int] = {}  # per key: some scalars (the decoder loss) appear only every K steps
         last: dict[str, float] = {}
@@ -128,19 +142,21 @@ class Trainer:
                 bar.update(1)
                 if self.step % self.run.log_every == 0 or self.finished:
                     last = {key: float(total) / counts[key] for key, total in sums.items()}
-                    for key, value in last.items():
-                        writer.add_scalar(f"{self.name}/{key}", value, self.step)
-                    writer.add_scalar(f"{self.name}/lr", self.scheduler.get_last_lr()[0], self.step)
+                    if writer is not None:
+                        for key, value in last.items():
+                            writer.add_scalar(f"{self.name}/{key}", value, self.step)
+                        writer.add_scalar(f"{self.name}/lr", self.scheduler.get_last_lr()[0], self.step)
                     bar.set_postfix({k: f"{v:.4g}" for k, v in last.items() if k != "grad_norm"})
                     sums, counts = {}, {}
                 if self.step % self.run.checkpoint_every == 0 and not self.finished:
                     self.save()
         except BaseException:
-            if self.step > 0:
-                self.save()  # an interrupted run resumes from here
+            if self.step > 0 and self.distributed.is_main:
+                self._write_state()  # an interrupted run resumes from here (no barrier: peers may be gone)
             raise
         finally:
             bar.close()
-            writer.close()
+            if writer is not None:
+                writer.close()
         self.save()
         return last
