@@ -3,23 +3,27 @@
 ros2 launch clam_bringup policy.launch.py task:=microwave [checkpoint:=/path] [sim:=true]
 """
 
+from launch import LaunchDescription
 from launch.actions import DeclareLaunchArgument, OpaqueFunction
 from launch.substitutions import LaunchConfiguration
 
-from clam_bringup.graph import policy_graph
-from clam_bringup.launch_actions import is_true, node_actions
-from launch import LaunchDescription
+from clam_bringup.graph import policy_graph, robot_settings
+from clam_bringup.launch_actions import interbotix_sdk, is_true, node_actions
 
 
 def _nodes(context):
-    checkpoint = LaunchConfiguration("checkpoint").perform(context) or None
-    return node_actions(
+    sim = is_true(LaunchConfiguration("sim").perform(context))
+    actions = node_actions(
         policy_graph(
             task=LaunchConfiguration("task").perform(context),
-            checkpoint=checkpoint,
-            sim=is_true(LaunchConfiguration("sim").perform(context)),
+            checkpoint=LaunchConfiguration("checkpoint").perform(context) or None,
+            sim=sim,
         )
     )
+    if not sim:
+        robot = robot_settings()
+        actions = interbotix_sdk(robot["robot_model"], robot["robot_name"]) + actions
+    return actions
 
 
 def generate_launch_description():

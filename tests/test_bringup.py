@@ -3,7 +3,6 @@ build of both ROS packages."""
 
 from __future__ import annotations
 
-import ast
 import json
 import os
 import subprocess
@@ -11,10 +10,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from launch_files import declared_arguments, imported_names
 
 from clam_bringup.graph import TASKS, config_dir, policy_graph, robot_graph, task_config
 
 ROOT = Path(__file__).resolve().parent.parent
+GRAPH = "clam_bringup.graph"
 
 
 def _by_name(specs):
@@ -62,30 +63,11 @@ def test_unknown_task_is_named() -> None:
         policy_graph("cook")
 
 
-def _declared_arguments(launch_file: Path) -> set[str]:
-    tree = ast.parse(launch_file.read_text())
-    return {
-        node.args[0].value
-        for node in ast.walk(tree)
-        if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "DeclareLaunchArgument"
-    }
-
-
-def _imported_names(launch_file: Path) -> set[str]:
-    tree = ast.parse(launch_file.read_text())
-    return {
-        alias.name
-        for node in ast.walk(tree)
-        if isinstance(node, ast.ImportFrom) and node.module == "clam_bringup.graph"
-        for alias in node.names
-    }
-
-
 def test_launch_files_declare_their_arguments_and_use_the_graph_functions() -> None:
-    assert _declared_arguments(ROOT / "launch" / "robot.launch.py") == {"sim", "task"}
-    assert _declared_arguments(ROOT / "launch" / "policy.launch.py") == {"task", "checkpoint", "sim"}
-    assert _imported_names(ROOT / "launch" / "robot.launch.py") == {"robot_graph"}
-    assert _imported_names(ROOT / "launch" / "policy.launch.py") == {"policy_graph"}
+    assert declared_arguments(ROOT / "launch" / "robot.launch.py") == {"sim", "task"}
+    assert declared_arguments(ROOT / "launch" / "policy.launch.py") == {"task", "checkpoint", "sim"}
+    assert imported_names(ROOT / "launch" / "robot.launch.py", GRAPH) == {"robot_graph", "robot_settings"}
+    assert imported_names(ROOT / "launch" / "policy.launch.py", GRAPH) == {"policy_graph", "robot_settings"}
 
 
 def test_colcon_builds_both_packages_and_installs_launch_files(tmp_path: Path) -> None:

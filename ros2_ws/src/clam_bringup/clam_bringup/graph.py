@@ -72,11 +72,15 @@ def fastdds_profile(directory: Path | None = None) -> Path:
     return (directory or config_dir()) / FASTDDS_PROFILE
 
 
+def robot_settings(directory: Path | None = None) -> dict[str, Any]:
+    return load_yaml((directory or config_dir()) / "robot.yaml")
+
+
 def robot_graph(sim: bool = False, task: str = "microwave", directory: Path | None = None) -> list[NodeSpec]:
     """Arm driver + one camera node per camera of the task; `sim` swaps in the kitchen twin for both."""
     directory = directory or config_dir()
     cfg = task_config(task, directory)
-    robot = load_yaml(directory / "robot.yaml")
+    robot = robot_settings(directory)
     arm = {
         "backend": "sim" if sim else "interbotix",
         "control_rate": float(cfg["control_rate"]),
@@ -109,8 +113,7 @@ def policy_graph(
     """The robot graph plus the policy node configured from the task's YAML."""
     directory = directory or config_dir()
     cfg = task_config(task, directory)
-    robot = load_yaml(directory / "robot.yaml")
-    namespace = robot["driver_namespace"]
+    namespace = robot_settings(directory)["driver_namespace"]
     policy = {
         "checkpoint": str(Path(checkpoint or cfg["checkpoint"]).expanduser()),
         "control_rate": float(cfg["control_rate"]),

@@ -25,5 +25,20 @@ def node_actions(specs: list[NodeSpec]) -> list:
     return actions
 
 
+def interbotix_sdk(robot_model: str, robot_name: str) -> list:
+    """Interbotix's xs_sdk for the real arm (its `xsarm_control.launch.py`), without RViz."""
+    from ament_index_python.packages import get_package_share_directory
+    from launch.actions import IncludeLaunchDescription
+    from launch.launch_description_sources import PythonLaunchDescriptionSource
+
+    launch_file = f"{get_package_share_directory('interbotix_xsarm_control')}/launch/xsarm_control.launch.py"
+    arguments = {"robot_model": robot_model, "robot_name": robot_name, "use_rviz": "false"}
+    return [
+        IncludeLaunchDescription(
+            PythonLaunchDescriptionSource(launch_file), launch_arguments=arguments.items()
+        )
+    ]
+
+
 def is_true(text: str) -> bool:
     return text.strip().lower() in ("true", "1", "yes", "on")
