@@ -10,6 +10,7 @@ the project's main job. Every option is a flag: `python training/demo.py --help`
 from __future__ import annotations
 
 import json
+import os
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -91,6 +92,8 @@ def main(cfg: DemoConfig) -> dict:
         runs["no joint training (beta=0)"] = train_and_evaluate(
             cfg, replace(cfg.clam, beta=0.0), data, str(Path(cfg.run.out_dir) / "no_joint")
         )
+    if int(os.environ.get("RANK", "0")) != 0:
+        return {}  # under torchrun, rank 0 evaluates and reports
     rng = np.random.default_rng(cfg.run.seed)
     baselines = {
         name: point_mass.evaluate_policy(
