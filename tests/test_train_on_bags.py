@@ -1,0 +1,153 @@
+"""`python training/train.py` on real episode bags recorded in the twin: bad bags are skipped and reported,
+the conversion is cached, and the checkpoint is one the policy node's agent loads."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from clam_core.data.bags import EpisodeBagWriter, EpisodeMeta, read_episode_bag
+from clam_core.envs.widowx.datagen import record_episode
+from clam_core.envs.widowx.env import WidowXKitchenEnv
+from clam_core.inference import LatentActionAgent
+
+ROOT = Path(__file__).resolve().parent.parent
+TRAIN = str(ROOT / "training" / "train.py")
+SMALL = [
+    "--clam.lam.mlp_hidden",
+    "[32,32]",
+    "--clam.decoder.embed_dim",
+    "32",
+    "--clam.decoder.hidden",
+    "[32,32]",
+    "--clam.policy.embed_dim",
+    "32",
+    "--clam.policy.hidden",
+    "[32,32]",
+    "--clam.batch_size",
+    "32",
+    "--clam.decoder_batch_size",
+    "32",
+    "--clam.policy_batch_size",
+    "32",
+    "--clam.stage1.steps",
+    "30",
+    "--clam.stage1.warmup_steps",
+    "5",
+    "--clam.stage2.steps",
+    "15",
+    "--clam.stage2.warmup_steps",
+    "5",
+    "--run.progress",
+    "false",
+]
+
+
+def write_bag(path: Path, states: np.ndarray, actions: np.ndarray, kind: str, accepted: bool = True) -> Path:
+    writer = EpisodeBagWriter(path, EpisodeMeta(kind=kind, task="microwave", start_time=time.time()))
+    for step, (state, action) in enumerate(zip(states, actions, strict=True)):
+        writer.write(step * 200_000_000, state, action)
+    return writer.close(accepted)
+
+
+@pytest.fixture(scope="module")
+def bags(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("bags")
+    env = WidowXKitchenEnv("microwave", cameras=())
+    for seed in range(4):
+        episode = record_episode(env, "play", seed=seed, length=20)
+        write_bag(root / "play" / f"play_{seed}", episode.states, episode.actions, "play")
+    for seed in range(2):
+        episode = record_episode(env, "expert", seed=50 + seed, length=20)
+        write_bag(root / "expert" / f"expert_{seed}", episode.states, episode.actions, "expert")
+    # Three bags training must skip: discarded, cut off by a crash, and damaged.
+    write_bag(root / "play" / "discarded", episode.states, episode.actions, "play", accepted=False)
+    crashed = EpisodeBagWriter(root / "play" / "crashed", EpisodeMeta(kind="play", task="microwave"))
+    crashed.write(0, episode.states[0], episode.actions[0])
+    crashed.abort()
+    damaged = write_bag(root / "play" / "damaged", episode.states, episode.actions, "play")
+    mcap = next(damaged.glob("*.mcap"))
+    mcap.write_bytes(mcap.read_bytes()[:200])
+    return {"play": root / "play", "expert": root / "expert"}
+
+
+def test_bags_round_trip_and_expert_actions_stay_hidden(bags) -> None:
+    episode = read_episode_bag(bags["play"] / "play_0", with_actions=True)
+    assert episode.states.shape == (20, 7) and episode.actions.shape == (20, 7)
+    assert episode.meta.kind == "play" and episode.meta.complete and episode.meta.steps == 20
+    assert read_episode_bag(bags["expert"] / "expert_0", with_actions=False).actions is None
+
+
+def _train(bags, out: Path, cache: Path) -> subprocess.CompletedProcess:
+    command = [
+        sys.executable,
+        TRAIN,
+        "--play",
+        str(bags["play"]),
+        "--expert",
+        str(bags["expert"]),
+        "--task",
+        "microwave",
+        "--out",
+        str(out),
+        "--device",
+        "cpu",
+        "--cache-dir",
+        str(cache),
+        *SMALL,
+    ]
+    return subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=ROOT)
+
+
+def test_train_py_skips_bad_bags_caches_and_writes_a_loadable_checkpoint(bags, tmp_path: Path) -> None:
+    first = _train(bags, tmp_path / "run", tmp_path / "cache")
+    assert first.returncode == 0, first.stdout[-2000:] + first.stderr[-2000:]
+    assert "play: 4 bags used (converted), 3 skipped" in first.stdout
+    assert "episode was discarded by the operator" in first.stdout
+    assert "recording was cut off (crash or abort): incomplete" in first.stdout
+    assert "unreadable bag" in first.stdout
+    assert "expert: 2 bags used (converted), 0 skipped" in first.stdout
+    agent = LatentActionAgent.load(tmp_path / "run" / "checkpoint")
+    assert agent.act(np.zeros(7, np.float32)).shape == (7,)
+    # Same bags again: the cached dataset is read and the finished stages are resumed, not redone.
+    shutil.rmtree(tmp_path / "run" / "checkpoint")
+    second = _train(bags, tmp_path / "run", tmp_path / "cache")
+    assert second.returncode == 0, second.stderr[-2000:]
+    assert "play: 4 bags used (cached dataset), 3 skipped" in second.stdout
+    assert "stage1: resumed from step 30" in second.stdout + second.stderr
+    assert (tmp_path / "run" / "checkpoint" / "model.safetensors").is_file()
+
+
+def test_no_usable_bags_is_a_clear_error(bags, tmp_path: Path) -> None:
+    only_bad = tmp_path / "bad"
+    shutil.copytree(bags["play"] / "discarded", only_bad / "discarded")
+    command = [
+        sys.executable,
+        TRAIN,
+        "--play",
+        str(only_bad),
+        "--expert",
+        str(bags["expert"]),
+        "--cache-dir",
+        str(tmp_path / "cache"),
+        *SMALL,
+    ]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert result.returncode == 2
+    assert "error: no usable play bags" in result.stderr and "discarded by the operator" in result.stderr
+
+
+def test_help_explains_the_options() -> None:
+    result = subprocess.run(
+        [sys.executable, TRAIN, "--help"], capture_output=True, text=True, timeout=120, cwd=ROOT
+    )
+    assert result.returncode == 0
+    assert (
+        "--play BAG" in result.stdout and "--expert BAG" in result.stdout and "--help-clam" in result.stdout
+    )
