@@ -8,17 +8,13 @@ from launch import LaunchDescription
 from launch.actions import DeclareLaunchArgument, OpaqueFunction
 from launch.substitutions import LaunchConfiguration
 
-from clam_bringup.graph import robot_graph, robot_settings
-from clam_bringup.launch_actions import interbotix_sdk, is_true, node_actions
+from clam_bringup.graph import robot_graph
+from clam_bringup.launch_actions import graph_actions, is_true
 
 
 def _nodes(context):
     sim = is_true(LaunchConfiguration("sim").perform(context))
-    actions = node_actions(robot_graph(sim=sim, task=LaunchConfiguration("task").perform(context)))
-    if not sim:
-        robot = robot_settings()
-        actions = interbotix_sdk(robot["robot_model"], robot["robot_name"]) + actions
-    return actions
+    return graph_actions(robot_graph(sim=sim, task=LaunchConfiguration("task").perform(context)), sim)
 
 
 def generate_launch_description():

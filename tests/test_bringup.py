@@ -66,8 +66,8 @@ def test_unknown_task_is_named() -> None:
 def test_launch_files_declare_their_arguments_and_use_the_graph_functions() -> None:
     assert declared_arguments(ROOT / "launch" / "robot.launch.py") == {"sim", "task"}
     assert declared_arguments(ROOT / "launch" / "policy.launch.py") == {"task", "checkpoint", "sim"}
-    assert imported_names(ROOT / "launch" / "robot.launch.py", GRAPH) == {"robot_graph", "robot_settings"}
-    assert imported_names(ROOT / "launch" / "policy.launch.py", GRAPH) == {"policy_graph", "robot_settings"}
+    assert imported_names(ROOT / "launch" / "robot.launch.py", GRAPH) == {"robot_graph"}
+    assert imported_names(ROOT / "launch" / "policy.launch.py", GRAPH) == {"policy_graph"}
 
 
 def test_colcon_builds_both_packages_and_installs_launch_files(tmp_path: Path) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from clam_bringup.graph import PROFILE_ENV_VARS, NodeSpec, fastdds_profile
+from clam_bringup.graph import PROFILE_ENV_VARS, NodeSpec, fastdds_profile, robot_settings
 
 
 def node_actions(specs: list[NodeSpec]) -> list:
@@ -38,6 +38,15 @@ def interbotix_sdk(robot_model: str, robot_name: str) -> list:
             PythonLaunchDescriptionSource(launch_file), launch_arguments=arguments.items()
         )
     ]
+
+
+def graph_actions(specs: list[NodeSpec], sim: bool) -> list:
+    """The graph's nodes, preceded on the real arm by Interbotix's xs_sdk, which the arm driver talks to."""
+    actions = node_actions(specs)
+    if not sim:
+        robot = robot_settings()
+        actions = interbotix_sdk(robot["robot_model"], robot["robot_name"]) + actions
+    return actions
 
 
 def is_true(text: str) -> bool:
