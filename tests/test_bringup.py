@@ -68,6 +68,14 @@ def test_launch_files_declare_their_arguments_and_use_the_graph_functions() -> N
     assert declared_arguments(ROOT / "launch" / "policy.launch.py") == {"task", "checkpoint", "sim"}
     assert imported_names(ROOT / "launch" / "robot.launch.py", GRAPH) == {"robot_graph"}
     assert imported_names(ROOT / "launch" / "policy.launch.py", GRAPH) == {"policy_graph"}
+    assert declared_arguments(ROOT / "launch" / "record.launch.py") == {
+        "sim",
+        "task",
+        "kind",
+        "operator",
+        "out_dir",
+    }
+    assert imported_names(ROOT / "launch" / "record.launch.py", GRAPH) == {"record_graph"}
 
 
 def test_colcon_builds_both_packages_and_installs_launch_files(tmp_path: Path) -> None:
@@ -90,11 +98,20 @@ def test_colcon_builds_both_packages_and_installs_launch_files(tmp_path: Path) -
     )
     assert result.returncode == 0, result.stdout + result.stderr
     share = tmp_path / "install" / "clam_bringup" / "share" / "clam_bringup"
-    assert {p.name for p in (share / "launch").iterdir()} == {"robot.launch.py", "policy.launch.py"}
+    assert {p.name for p in (share / "launch").iterdir()} == {
+        "robot.launch.py",
+        "policy.launch.py",
+        "record.launch.py",
+    }
     assert {p.stem for p in (share / "config" / "tasks").iterdir()} == set(TASKS)
     assert (share / "config" / "fastdds_large_images.xml").is_file()
     executables = tmp_path / "install" / "clam_ros" / "lib" / "clam_ros"
-    assert {p.name for p in executables.iterdir()} == {"clam_arm_driver", "clam_camera", "clam_policy"}
+    assert {p.name for p in executables.iterdir()} == {
+        "clam_arm_driver",
+        "clam_camera",
+        "clam_policy",
+        "clam_recorder",
+    }
     # With the install tree on AMENT_PREFIX_PATH, the graph reads the installed configuration.
     env = {**os.environ, "AMENT_PREFIX_PATH": str(tmp_path / "install" / "clam_bringup")}
     env.pop("CLAM_CONFIG_DIR", None)

@@ -19,6 +19,7 @@ setup(
             "clam_arm_driver = clam_ros.nodes.arm_driver_node:main",
             "clam_camera = clam_ros.nodes.camera_node:main",
             "clam_policy = clam_ros.nodes.policy_node:main",
+            "clam_recorder = clam_ros.nodes.recorder_node:main",
         ],
     },
 )

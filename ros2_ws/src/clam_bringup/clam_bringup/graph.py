@@ -127,3 +127,35 @@ def policy_graph(
     if cfg["cameras"]:
         policy["camera_names"] = list(cfg["cameras"])
     return [*robot_graph(sim, task, directory), NodeSpec("clam_ros", "clam_policy", "policy", "", policy)]
+
+
+def record_graph(
+    sim: bool = False,
+    task: str = "microwave",
+    kind: str = "play",
+    operator: str = "",
+    out_dir: str | None = None,
+    directory: Path | None = None,
+) -> list[NodeSpec]:
+    """The robot graph plus the play recorder (episode bags of states, images and commanded actions)."""
+    directory = directory or config_dir()
+    cfg = task_config(task, directory)
+    robot = robot_settings(directory)
+    namespace = robot["driver_namespace"]
+    recorder = {
+        "out_dir": str(Path(out_dir or robot["recorder"]["out_dir"]).expanduser()),
+        "min_free_gb": float(robot["recorder"]["min_free_gb"]),
+        "kind": kind,
+        "task": task,
+        "operator": operator,
+        "control_rate": float(cfg["control_rate"]),
+        "joint_states_topic": f"/{namespace}/joint_states",
+        "command_topic": f"/{namespace}/joint_commands",
+        "camera_topic": "/cameras/{name}/image_raw",
+    }
+    if cfg["cameras"]:
+        recorder["camera_names"] = list(cfg["cameras"])
+    return [
+        *robot_graph(sim, task, directory),
+        NodeSpec("clam_ros", "clam_recorder", "recorder", "", recorder),
+    ]

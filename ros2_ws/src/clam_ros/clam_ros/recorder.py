@@ -1,0 +1,110 @@
+"""The play recorder's logic: at the control rate, sample the latest joint state, image of each camera and
+commanded action into the current episode bag; start / accept / discard / next; refuse to start when the
+disk is nearly full. Crash safety comes from the bag writer: an episode only gets its final name, and
+`accepted`, once it is closed."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+
+import numpy as np
+
+from clam_core.data.bags import EpisodeBagWriter, EpisodeMeta
+
+
+class EpisodeRecorder:
+    def __init__(
+        self,
+        out_dir: Path,
+        kind: str,
+        task: str,
+        operator: str,
+        cameras: list[str],
+        control_period: float,
+        min_free_bytes: int,
+    ) -> None:
+        self.out_dir = Path(out_dir)
+        self.kind, self.task, self.operator = kind, task, operator
+        self.cameras = list(cameras)
+        self.control_period = control_period
+        self.min_free_bytes = min_free_bytes
+        self._state: tuple[np.ndarray, float] | None = None
+        self._command: tuple[np.ndarray, float] | None = None
+        self._images: dict[str, tuple[np.ndarray, float]] = {}
+        self._writer: EpisodeBagWriter | None = None
+        self.episodes = 0
+        EpisodeMeta(kind=kind)  # validates the kind now rather than at the first episode
+
+    @property
+    def recording(self) -> bool:
+        return self._writer is not None
+
+    def on_state(self, positions: np.ndarray, now: float) -> None:
+        self._state = (positions, now)
+
+    def on_command(self, values: np.ndarray, now: float) -> None:
+        self._command = (values, now)
+
+    def on_image(self, camera: str, image: np.ndarray, now: float) -> None:
+        self._images[camera] = (image, now)
+
+    def start(self) -> tuple[bool, str]:
+        if self.recording:
+            return False, "already recording; accept, discard or next first"
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        free = shutil.disk_usage(self.out_dir).free
+        if free < self.min_free_bytes:
+            return False, (
+                f"refusing to record: {free / 1e9:.1f} GB free in {self.out_dir}, "
+                f"below the {self.min_free_bytes / 1e9:.1f} GB minimum"
+            )
+        name = f"{self.kind}_{self.task or 'any'}_{time.strftime('%Y%m%d-%H%M%S')}_{self.episodes:04d}"
+        meta = EpisodeMeta(
+            kind=self.kind,
+            task=self.task,
+            operator=self.operator,
+            start_time=time.time(),
+            fps=1.0 / self.control_period,
+            cameras=self.cameras,
+        )
+        self._writer = EpisodeBagWriter(self.out_dir / name, meta)
+        self.episodes += 1
+        return True, f"recording {name}"
+
+    def tick(self, now: float) -> None:
+        """One sample. Missing joint state or command (none yet, or older than two periods, the same
+        staleness bound as the policy's watchdog): the step is skipped and counted missing; a camera frame
+        older than that is recorded but counted late."""
+        if self._writer is None:
+            return
+        meta = self._writer.meta
+        max_age = 2 * self.control_period
+        fresh = [s for s in (self._state, self._command) if s is not None and now - s[1] <= max_age]
+        if len(fresh) < 2 or any(c not in self._images for c in self.cameras):
+            meta.missing_samples += 1
+            return
+        meta.late_samples += sum(now - self._images[c][1] > max_age for c in self.cameras)
+        images = {camera: self._images[camera][0] for camera in self.cameras}
+        self._writer.write(int(now * 1e9), self._state[0], self._command[0], images)
+
+    def finish(self, accepted: bool) -> tuple[bool, str]:
+        if self._writer is None:
+            return False, "not recording"
+        writer, self._writer = self._writer, None
+        steps = writer.meta.steps
+        path = writer.close(accepted)
+        return True, f"{'accepted' if accepted else 'discarded'} {path.name} ({steps} steps)"
+
+    def next(self) -> tuple[bool, str]:
+        """Accept the current episode (if any) and start the next one."""
+        messages = [self.finish(True)[1]] if self.recording else []
+        ok, message = self.start()
+        return ok, "; ".join([*messages, message])
+
+    def abort(self) -> None:
+        """Shutting down mid-episode: leave the bag marked incomplete."""
+        if self._writer is not None:
+            self._writer.abort()
+            self._writer = None
