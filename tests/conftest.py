@@ -4,9 +4,13 @@ Set at import time so that every module the tests import (rclpy, huggingface_hub
 """
 
 import os
+import random
 import tempfile
 
 os.environ["ROS_AUTOMATIC_DISCOVERY_RANGE"] = "LOCALHOST"
+# A domain of its own per test session, so a graph left over by an interrupted run (or a developer's own
+# nodes) cannot answer this run's subscribers.
+os.environ.setdefault("ROS_DOMAIN_ID", str(random.SystemRandom().randint(1, 100)))
 os.environ.setdefault("RMW_IMPLEMENTATION", "rmw_fastrtps_cpp")
 os.environ.setdefault("ROS_LOG_DIR", tempfile.mkdtemp(prefix="clam-roslog-"))
 os.environ["HF_HUB_OFFLINE"] = "1"

@@ -10,6 +10,7 @@ setup(
         ("share/ament_index/resource_index/packages", [f"resource/{PACKAGE}"]),
         (f"share/{PACKAGE}", ["package.xml"]),
     ],
+    package_data={"clam_ros.teleop": ["web/*"]},
     install_requires=["setuptools"],
     zip_safe=True,
     description="ROS 2 nodes for CLAM on the WidowX 250",
@@ -20,6 +21,7 @@ setup(
             "clam_camera = clam_ros.nodes.camera_node:main",
             "clam_policy = clam_ros.nodes.policy_node:main",
             "clam_recorder = clam_ros.nodes.recorder_node:main",
+            "clam_teleop = clam_ros.nodes.teleop_node:main",
         ],
     },
 )

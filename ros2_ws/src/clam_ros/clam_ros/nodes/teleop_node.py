@@ -1,0 +1,97 @@
+"""Quest teleop node: serves the WebXR page over HTTPS, takes controller samples over a secure WebSocket
+(pairing token required), and publishes joint commands through clutch mapping + IK at the control rate.
+
+Parameters: `bind_address`, `port`, `token` (empty: a random one), `cert_dir`, `control_rate`,
+`sample_timeout` (s without samples = released), `joint_states_topic`, `command_topic`.
+Publishes `~/controller_pose` (PoseStamped) and `~/joy` (Joy: axes [trigger], buttons [grip, A, B]).
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from pathlib import Path
+
+import numpy as np
+import segno
+from geometry_msgs.msg import PoseStamped
+from rclpy.node import Node
+from sensor_msgs.msg import JointState, Joy
+
+from clam_ros.conversions import command_msg
+from clam_ros.nodes.runner import now_seconds, run_node
+from clam_ros.teleop.certificates import DEFAULT_DIR
+from clam_ros.teleop.mapping import ClutchTeleop
+from clam_ros.teleop.server import TeleopServer
+
+
+class TeleopNode(Node):
+    def __init__(self) -> None:
+        super().__init__("teleop")
+        control_rate = float(self.declare_parameter("control_rate", 5.0).value)
+        self.sample_timeout = float(self.declare_parameter("sample_timeout", 0.5).value)
+        token = self.declare_parameter("token", "").value or secrets.token_urlsafe(8)
+        self.server = TeleopServer(
+            self.declare_parameter("bind_address", "0.0.0.0").value,
+            int(self.declare_parameter("port", 8443).value),
+            token,
+            Path(self.declare_parameter("cert_dir", str(DEFAULT_DIR)).value).expanduser(),
+        )
+        self.clutch = ClutchTeleop()
+        self.joints: np.ndarray | None = None
+        self._connection = 0
+        self.create_subscription(
+            JointState,
+            self.declare_parameter("joint_states_topic", "/arm/joint_states").value,
+            lambda msg: setattr(self, "joints", np.asarray(msg.position)),
+            10,
+        )
+        self.command_pub = self.create_publisher(
+            JointState, self.declare_parameter("command_topic", "/arm/joint_commands").value, 10
+        )
+        self.pose_pub = self.create_publisher(PoseStamped, "~/controller_pose", 10)
+        self.joy_pub = self.create_publisher(Joy, "~/joy", 10)
+        url = self.server.start()
+        print(f"teleop: open {url} in the Quest browser (pairing token: {token})", flush=True)
+        print(segno.make(url, error="l").terminal(compact=True) or "", flush=True)
+        self.create_timer(1.0 / control_rate, self._tick)
+
+    def _tick(self) -> None:
+        latest = self.server.latest()
+        if latest is None or self.joints is None:
+            return
+        sample, buttons, arrived, connection = latest
+        # A new connection, or a headset gone quiet, releases the clutch: motion never continues from
+        # reference poses captured in another session.
+        if connection != self._connection or time.monotonic() - arrived > self.sample_timeout:
+            self.clutch.release()
+            self._connection = connection
+            if time.monotonic() - arrived > self.sample_timeout:
+                return
+        stamp = self.get_clock().now().to_msg()
+        pose = PoseStamped()
+        pose.header.stamp, pose.header.frame_id = stamp, "webxr_local"
+        pose.pose.position.x, pose.pose.position.y, pose.pose.position.z = map(float, sample.position)
+        q = pose.pose.orientation
+        q.x, q.y, q.z, q.w = map(float, sample.orientation)
+        self.pose_pub.publish(pose)
+        joy = Joy(
+            axes=[sample.trigger],
+            buttons=[int(sample.grip), int(buttons.get("a", False)), int(buttons.get("b", False))],
+        )
+        joy.header.stamp = stamp
+        self.joy_pub.publish(joy)
+        command = self.clutch.command(sample, self.joints, now_seconds(self))
+        if command is not None:
+            self.command_pub.publish(command_msg(command, stamp))
+
+    def close(self) -> None:
+        self.server.stop()
+
+
+def main(args: list[str] | None = None) -> None:
+    run_node("teleop", TeleopNode, args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Quest teleoperation: WebXR controller poses over a secure WebSocket -> clutch mapping -> IK -> commands."""

@@ -1,0 +1,83 @@
+"""Quest teleop, ROS-free: the clutch mapping into the robot frame (through the wx250s IK) and the strict
+validation of headset messages, fuzzed."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from clam_core.envs.widowx.kinematics import FINGER_LOWER, forward_kinematics
+from clam_ros.teleop.mapping import ClutchTeleop, ControllerSample, Workspace
+from clam_ros.teleop.protocol import BadMessage, parse_message
+
+IDENTITY = np.array([0.0, 0.0, 0.0, 1.0])
+Q0 = np.array([0.0, -0.5, 0.5, 0.0, 1.0, 0.0, 0.03])
+TOKEN = "pairing-secret"
+
+
+def _sample(position, grip=True, trigger=0.0, stamp=0.0) -> ControllerSample:
+    return ControllerSample(np.asarray(position, float), IDENTITY, grip, trigger, stamp)
+
+
+def test_clutch_maps_headset_motion_into_the_robot_frame() -> None:
+    teleop = ClutchTeleop(max_speed=10.0)
+    assert teleop.command(_sample([0, 0, 0], grip=False), Q0, 0.0) is None
+    start = forward_kinematics(Q0[:6])[:3, 3]
+    teleop.command(_sample([0.1, 1.0, 0.2]), Q0, 0.0)  # grip pressed here: reference captured
+    # Headset: 5 cm forward (-z), 3 cm up (+y), 2 cm right (+x) -> robot: +x 5 cm, +z 3 cm, -y 2 cm.
+    command = teleop.command(_sample([0.12, 1.03, 0.15], trigger=1.0), Q0, 0.2)
+    reached = forward_kinematics(command[:6])
+    assert np.allclose(reached[:3, 3], start + [0.05, -0.02, 0.03], atol=1e-3)
+    assert np.allclose(reached[:3, :3], forward_kinematics(Q0[:6])[:3, :3], atol=1e-2)
+    assert command[6] == pytest.approx(FINGER_LOWER)
+
+
+def test_workspace_bounds_and_rate_limit() -> None:
+    teleop = ClutchTeleop(
+        workspace=Workspace(np.array([0.1, -0.3, 0.05]), np.array([0.5, 0.3, 0.4])), max_speed=0.25
+    )
+    teleop.command(_sample([0, 0, 0]), Q0, 0.0)
+    far = teleop.command(_sample([0, -5.0, 0]), Q0, 0.2)  # 5 m down, at once
+    start = forward_kinematics(Q0[:6])[:3, 3]
+    reached = forward_kinematics(far[:6])[:3, 3]
+    assert np.linalg.norm(reached - start) == pytest.approx(0.25 * 0.2, abs=1e-3)  # rate limited
+    for step in range(2, 40):
+        last = teleop.command(_sample([0, -5.0, 0]), Q0, 0.2 * step)
+    assert forward_kinematics(last[:6])[2, 3] == pytest.approx(0.05, abs=2e-3)  # stopped at the floor bound
+    assert teleop.command(_sample([0, 0, 0], grip=False), Q0, 9.0) is None and not teleop.engaged
+
+
+def test_ten_thousand_malformed_messages_are_all_refused_cleanly() -> None:
+    rng = np.random.default_rng(0)
+    good = {
+        "t": 1.0,
+        "position": [0.0, 1.0, 0.0],
+        "orientation": [0.0, 0.0, 0.0, 1.0],
+        "grip": True,
+        "trigger": 0.5,
+    }
+    corruptions = [
+        lambda m: "x" * 5000,
+        lambda m: "{not json",
+        lambda m: json.dumps([1, 2]),
+        lambda m: json.dumps({**m, "t": "soon"}),
+        lambda m: json.dumps({**m, "position": [1, 2]}),
+        lambda m: json.dumps({**m, "position": [math.nan, 0, 0]}).replace("NaN", "NaN"),
+        lambda m: json.dumps({**m, "orientation": [0, 0, 0, 0]}),
+        lambda m: json.dumps({**m, "grip": "yes"}),
+        lambda m: json.dumps({**m, "trigger": 7}),
+        lambda m: json.dumps({**m, "position": [1e9, 0, 0]}),
+        lambda m: json.dumps({**m, "buttons": {"a": 1}}),
+        lambda m: json.dumps({k: v for k, v in m.items() if k != "grip"}),
+    ]
+    for index in range(10_000):
+        message = corruptions[index % len(corruptions)](good)
+        if index % 7 == 0:
+            message = bytes(rng.integers(0, 256, rng.integers(1, 300), dtype=np.uint8)).decode("latin-1")
+        with pytest.raises(BadMessage):
+            parse_message(message)
+    sample, buttons = parse_message(json.dumps({**good, "buttons": {"a": True}}))
+    assert sample.grip and sample.trigger == 0.5 and buttons == {"a": True}
