@@ -107,6 +107,19 @@ def robot_graph(sim: bool = False, task: str = "microwave", directory: Path | No
     return nodes
 
 
+def robot_io(cfg: dict[str, Any], namespace: str) -> dict[str, Any]:
+    """The topics a node reading the robot (joint states, the task's cameras) and its commands uses."""
+    io = {
+        "control_rate": float(cfg["control_rate"]),
+        "joint_states_topic": f"/{namespace}/joint_states",
+        "command_topic": f"/{namespace}/joint_commands",
+        "camera_topic": "/cameras/{name}/image_raw",
+    }
+    if cfg["cameras"]:  # an empty list has no ROS parameter type: leave it out
+        io["camera_names"] = list(cfg["cameras"])
+    return io
+
+
 def policy_graph(
     task: str, checkpoint: str | None = None, sim: bool = False, directory: Path | None = None
 ) -> list[NodeSpec]:
@@ -116,16 +129,11 @@ def policy_graph(
     namespace = robot_settings(directory)["driver_namespace"]
     policy = {
         "checkpoint": str(Path(checkpoint or cfg["checkpoint"]).expanduser()),
-        "control_rate": float(cfg["control_rate"]),
         "ensemble_coeff": float(cfg["ensemble_coeff"]),
         "episode_length": int(cfg["episode_length"]),
-        "joint_states_topic": f"/{namespace}/joint_states",
-        "command_topic": f"/{namespace}/joint_commands",
-        "camera_topic": "/cameras/{name}/image_raw",
         "autostart": bool(cfg.get("autostart", True)),
+        **robot_io(cfg, namespace),
     }
-    if cfg["cameras"]:
-        policy["camera_names"] = list(cfg["cameras"])
     return [*robot_graph(sim, task, directory), NodeSpec("clam_ros", "clam_policy", "policy", "", policy)]
 
 
@@ -141,20 +149,14 @@ def record_graph(
     directory = directory or config_dir()
     cfg = task_config(task, directory)
     robot = robot_settings(directory)
-    namespace = robot["driver_namespace"]
     recorder = {
         "out_dir": str(Path(out_dir or robot["recorder"]["out_dir"]).expanduser()),
         "min_free_gb": float(robot["recorder"]["min_free_gb"]),
         "kind": kind,
         "task": task,
         "operator": operator,
-        "control_rate": float(cfg["control_rate"]),
-        "joint_states_topic": f"/{namespace}/joint_states",
-        "command_topic": f"/{namespace}/joint_commands",
-        "camera_topic": "/cameras/{name}/image_raw",
+        **robot_io(cfg, robot["driver_namespace"]),
     }
-    if cfg["cameras"]:
-        recorder["camera_names"] = list(cfg["cameras"])
     return [
         *robot_graph(sim, task, directory),
         NodeSpec("clam_ros", "clam_recorder", "recorder", "", recorder),

@@ -32,9 +32,8 @@ def command_values(msg: JointState) -> np.ndarray | None:
 
 
 def command_msg(values: np.ndarray, stamp: Time) -> JointState:
-    msg = JointState(name=list(STATE_NAMES), position=[float(v) for v in values])
-    msg.header.stamp = stamp
-    return msg
+    """Joint targets: a JointState with positions only."""
+    return joint_state_msg(values, np.zeros(0), stamp)
 
 
 def image_msg(rgb: np.ndarray, stamp: Time, frame_id: str) -> Image:

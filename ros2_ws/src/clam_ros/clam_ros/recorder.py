@@ -50,9 +50,21 @@ class EpisodeRecorder:
     def on_image(self, camera: str, image: np.ndarray, now: float) -> None:
         self._images[camera] = (image, now)
 
-    def start(self) -> tuple[bool, str]:
+    def stale_inputs(self, now: float) -> list[str]:
+        """Observations (joint state, cameras) not received within the last two periods."""
+        inputs = {"joint state": self._state, **{f"camera {c}": self._images.get(c) for c in self.cameras}}
+        return [
+            name
+            for name, latest in inputs.items()
+            if latest is None or now - latest[1] > 2 * self.control_period
+        ]
+
+    def start(self, now: float) -> tuple[bool, str]:
         if self.recording:
             return False, "already recording; accept, discard or next first"
+        stale = self.stale_inputs(now)
+        if stale:
+            return False, "not recording: no recent " + ", ".join(stale)
         self.out_dir.mkdir(parents=True, exist_ok=True)
         free = shutil.disk_usage(self.out_dir).free
         if free < self.min_free_bytes:
@@ -97,10 +109,10 @@ class EpisodeRecorder:
         path = writer.close(accepted)
         return True, f"{'accepted' if accepted else 'discarded'} {path.name} ({steps} steps)"
 
-    def next(self) -> tuple[bool, str]:
+    def next(self, now: float) -> tuple[bool, str]:
         """Accept the current episode (if any) and start the next one."""
         messages = [self.finish(True)[1]] if self.recording else []
-        ok, message = self.start()
+        ok, message = self.start(now)
         return ok, "; ".join([*messages, message])
 
     def abort(self) -> None:

@@ -56,8 +56,8 @@ class RecorderNode(Node):
                 qos_profile_sensor_data,
             )
         for service, action in (
-            ("~/start", self.recorder.start),
-            ("~/next", self.recorder.next),
+            ("~/start", lambda: self.recorder.start(now_seconds(self))),
+            ("~/next", lambda: self.recorder.next(now_seconds(self))),
             ("~/accept", lambda: self.recorder.finish(True)),
             ("~/discard", lambda: self.recorder.finish(False)),
         ):
