@@ -4,8 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# FFmpeg shared libraries for torchcodec, Mesa EGL for offscreen MuJoCo, libusb for pyrealsense2.
-APT_PACKAGES=(ffmpeg libusb-1.0-0 libegl1 libegl-mesa0 libgl1 libgles2)
+# FFmpeg shared libraries for torchcodec, Mesa EGL for offscreen MuJoCo, libusb for pyrealsense2, Chromium
+# for the headless test of the teleop page.
+APT_PACKAGES=(ffmpeg libusb-1.0-0 libegl1 libegl-mesa0 libgl1 libgles2 chromium)
 UV_VERSION=0.13.9
 
 missing=()

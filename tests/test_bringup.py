@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from launch_files import declared_arguments, imported_names
 
-from clam_bringup.graph import TASKS, config_dir, policy_graph, robot_graph, task_config
+from clam_bringup.graph import TASKS, config_dir, policy_graph, record_graph, robot_graph, task_config
 
 ROOT = Path(__file__).resolve().parent.parent
 GRAPH = "clam_bringup.graph"
@@ -58,6 +58,23 @@ def test_every_task_has_a_complete_config(task: str) -> None:
     assert policy_graph(task)[-1].parameters["checkpoint"].startswith(str(Path.home()))
 
 
+def test_record_graph_wires_teleop_buttons_and_commands_to_the_recorder() -> None:
+    nodes = _by_name(record_graph(sim=True, task="button", teleop={"port": 9443, "token": "abcdefgh"}))
+    assert list(nodes) == [
+        "/arm/arm_driver",
+        "/cameras/external/camera",
+        "/cameras/shoulder/camera",
+        "/recorder",
+        "/teleop",
+    ]
+    teleop, recorder = nodes["/teleop"].parameters, nodes["/recorder"].parameters
+    assert (teleop["port"], teleop["token"], teleop["bind_address"]) == (9443, "abcdefgh", "0.0.0.0")
+    assert teleop["command_topic"] == recorder["command_topic"] == "/arm/joint_commands"
+    assert teleop["control_rate"] == recorder["control_rate"] == 5.0
+    assert recorder["joy_topic"] == "/teleop/joy" and recorder["task"] == "button"
+    assert "/teleop" not in _by_name(record_graph(sim=True, teleop={"enabled": False}))
+
+
 def test_unknown_task_is_named() -> None:
     with pytest.raises(ValueError, match="unknown task 'cook'"):
         policy_graph("cook")
@@ -74,6 +91,9 @@ def test_launch_files_declare_their_arguments_and_use_the_graph_functions() -> N
         "kind",
         "operator",
         "out_dir",
+        "teleop",
+        "bind_address",
+        "port",
     }
     assert imported_names(ROOT / "launch" / "record.launch.py", GRAPH) == {"record_graph"}
 

@@ -57,12 +57,13 @@ def test_missing_and_late_inputs_are_counted(tmp_path: Path) -> None:
     assert (meta.steps, meta.missing_samples, meta.late_samples) == (2, 1, 1)
 
 
-def test_discard_next_and_a_crash_leave_recognisable_bags(tmp_path: Path) -> None:
+def test_discard_deletes_next_accepts_and_a_crash_leaves_a_recognisable_bag(tmp_path: Path) -> None:
     recorder = _recorder(tmp_path, cameras=())
     _feed(recorder, 0.0, 0, image=False)
     recorder.start(0.0)
     recorder.tick(0.0)
     assert recorder.finish(False)[1].startswith("discarded")
+    assert list(tmp_path.iterdir()) == []
     _feed(recorder, 1.0, 1, image=False)
     recorder.start(1.0)
     recorder.tick(1.0)
@@ -70,9 +71,29 @@ def test_discard_next_and_a_crash_leave_recognisable_bags(tmp_path: Path) -> Non
     assert ok and message.startswith("accepted") and "; recording" in message
     recorder.abort()  # the process dies mid-episode
     names = sorted(p.name for p in tmp_path.iterdir())
-    assert len(names) == 3 and sum(n.endswith(RECORDING_SUFFIX) for n in names) == 1
-    metas = {n: read_meta(tmp_path / n) for n in names if not n.endswith(RECORDING_SUFFIX)}
-    assert sorted(m.accepted for m in metas.values()) == [False, True]
+    assert len(names) == 2 and sum(n.endswith(RECORDING_SUFFIX) for n in names) == 1
+    finished = [n for n in names if not n.endswith(RECORDING_SUFFIX)]
+    assert read_meta(tmp_path / finished[0]).accepted
+
+
+def test_headset_buttons_start_accept_and_discard_on_press(tmp_path: Path) -> None:
+    recorder = _recorder(tmp_path, cameras=())
+    _feed(recorder, 0.0, 0, image=False)
+    assert recorder.on_buttons(False, False, 0.0) is None
+    ok, message = recorder.on_buttons(True, False, 0.0)  # A pressed while idle: start
+    assert ok and message.startswith("recording") and recorder.recording
+    assert recorder.on_buttons(True, False, 0.1) is None  # still held: nothing more
+    recorder.tick(0.1)
+    ok, message = recorder.on_buttons(False, True, 0.1)  # B: discard
+    assert ok and message.startswith("discarded") and not recorder.recording
+    assert recorder.on_buttons(False, False, 0.2) is None
+    assert recorder.on_buttons(False, True, 0.2) is None  # B while idle: nothing to discard
+    recorder.on_buttons(True, False, 0.2)  # A: start again
+    recorder.tick(0.2)
+    recorder.on_buttons(False, False, 0.3)
+    ok, message = recorder.on_buttons(True, False, 0.3)  # A while recording: accept
+    assert ok and message.startswith("accepted") and "(1 steps)" in message
+    assert [read_meta(p).accepted for p in tmp_path.iterdir()] == [True]
 
 
 def test_refuses_to_start_when_the_disk_is_nearly_full(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ import math
 import numpy as np
 import pytest
 
-from clam_core.envs.widowx.kinematics import FINGER_LOWER, forward_kinematics
+from clam_core.envs.widowx.kinematics import FINGER_LOWER, FINGER_UPPER, forward_kinematics
 from clam_ros.teleop.mapping import ClutchTeleop, ControllerSample, Workspace
 from clam_ros.teleop.protocol import BadMessage, parse_message
 
@@ -24,7 +24,8 @@ def _sample(position, grip=True, trigger=0.0, stamp=0.0) -> ControllerSample:
 
 def test_clutch_maps_headset_motion_into_the_robot_frame() -> None:
     teleop = ClutchTeleop(max_speed=10.0)
-    assert teleop.command(_sample([0, 0, 0], grip=False), Q0, 0.0) is None
+    released = teleop.command(_sample([0, 0, 0], grip=False, trigger=0.0), Q0, 0.0)
+    assert np.allclose(released, np.append(Q0[:6], FINGER_UPPER))  # released: hold where it is, open
     start = forward_kinematics(Q0[:6])[:3, 3]
     teleop.command(_sample([0.1, 1.0, 0.2]), Q0, 0.0)  # grip pressed here: reference captured
     # Headset: 5 cm forward (-z), 3 cm up (+y), 2 cm right (+x) -> robot: +x 5 cm, +z 3 cm, -y 2 cm.
@@ -47,7 +48,12 @@ def test_workspace_bounds_and_rate_limit() -> None:
     for step in range(2, 40):
         last = teleop.command(_sample([0, -5.0, 0]), Q0, 0.2 * step)
     assert forward_kinematics(last[:6])[2, 3] == pytest.approx(0.05, abs=2e-3)  # stopped at the floor bound
-    assert teleop.command(_sample([0, 0, 0], grip=False), Q0, 9.0) is None and not teleop.engaged
+    # Grip let go: the arm holds the last commanded pose although it is measured elsewhere, and the
+    # trigger still drives the gripper.
+    held = teleop.command(_sample([0, 0, 0], grip=False, trigger=1.0), Q0, 9.0)
+    assert not teleop.engaged and np.allclose(held[:6], last[:6]) and held[6] == pytest.approx(FINGER_LOWER)
+    teleop.release()  # a new headset session: hold where the arm is
+    assert np.allclose(teleop.command(_sample([0, 0, 0], grip=False), Q0, 9.2)[:6], Q0[:6])
 
 
 def test_ten_thousand_malformed_messages_are_all_refused_cleanly() -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -139,17 +140,35 @@ class EpisodeBagWriter:
         self.meta.steps += 1
 
     def close(self, accepted: bool) -> Path:
-        """Finish the bag, record the verdict, and move it to its final name."""
+        """Finish the bag, record the verdict, and move it to its final name. Everything is on disk
+        (fsync) before the rename, so a finished episode survives even a power cut."""
         self._writer.close()
         self.meta.accepted, self.meta.complete = accepted, True
         self._write_meta()
+        _sync_files(self.path)
         os.replace(self.path, self.final_path)
+        _sync_files(self.final_path.parent)
         return self.final_path
+
+    def discard(self) -> None:
+        """Close the bag and delete it: the operator threw the episode away."""
+        self._writer.close()
+        shutil.rmtree(self.path)
 
     def abort(self) -> Path:
         """Close the bag file but leave it under its `.recording` name (skipped by training)."""
         self._writer.close()
         return self.path
+
+
+def _sync_files(folder: Path) -> None:
+    """fsync every file directly in `folder`, then the folder itself (its entries)."""
+    for path in [*(p for p in folder.iterdir() if p.is_file()), folder]:
+        descriptor = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
 
 
 def read_meta(path: Path) -> EpisodeMeta:

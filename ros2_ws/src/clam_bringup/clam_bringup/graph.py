@@ -143,21 +143,34 @@ def record_graph(
     kind: str = "play",
     operator: str = "",
     out_dir: str | None = None,
+    teleop: dict[str, Any] | None = None,
     directory: Path | None = None,
 ) -> list[NodeSpec]:
-    """The robot graph plus the play recorder (episode bags of states, images and commanded actions)."""
+    """The robot graph, the Quest teleop node and the play recorder (episode bags of states, images and
+    commanded actions; the headset's A/B buttons control episodes). `teleop` overrides robot.yaml's
+    teleop settings (bind_address, port, token, cert_dir); `{"enabled": False}` leaves the node out, for
+    another source of commands (a scripted teleop)."""
     directory = directory or config_dir()
     cfg = task_config(task, directory)
     robot = robot_settings(directory)
+    io = robot_io(cfg, robot["driver_namespace"])
     recorder = {
         "out_dir": str(Path(out_dir or robot["recorder"]["out_dir"]).expanduser()),
         "min_free_gb": float(robot["recorder"]["min_free_gb"]),
         "kind": kind,
         "task": task,
         "operator": operator,
-        **robot_io(cfg, robot["driver_namespace"]),
+        "joy_topic": "/teleop/joy",
+        **io,
     }
-    return [
+    nodes = [
         *robot_graph(sim, task, directory),
         NodeSpec("clam_ros", "clam_recorder", "recorder", "", recorder),
     ]
+    settings = {**robot.get("teleop", {}), **(teleop or {})}
+    if settings.pop("enabled", True):
+        keys = ("control_rate", "joint_states_topic", "command_topic")
+        nodes.append(
+            NodeSpec("clam_ros", "clam_teleop", "teleop", "", {**settings, **{k: io[k] for k in keys}})
+        )
+    return nodes

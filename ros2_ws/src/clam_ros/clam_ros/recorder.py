@@ -34,6 +34,7 @@ class EpisodeRecorder:
         self._command: tuple[np.ndarray, float] | None = None
         self._images: dict[str, tuple[np.ndarray, float]] = {}
         self._writer: EpisodeBagWriter | None = None
+        self._buttons = (False, False)  # accept, discard: as last seen, for press detection
         self.episodes = 0
         EpisodeMeta(kind=kind)  # validates the kind now rather than at the first episode
 
@@ -102,18 +103,34 @@ class EpisodeRecorder:
         self._writer.write(int(now * 1e9), self._state[0], self._command[0], images)
 
     def finish(self, accepted: bool) -> tuple[bool, str]:
+        """Accept (the bag gets its final name) or discard (the bag is deleted) the current episode."""
         if self._writer is None:
             return False, "not recording"
         writer, self._writer = self._writer, None
-        steps = writer.meta.steps
-        path = writer.close(accepted)
-        return True, f"{'accepted' if accepted else 'discarded'} {path.name} ({steps} steps)"
+        steps, name = writer.meta.steps, writer.final_path.name
+        if accepted:
+            writer.close(accepted=True)
+            return True, f"accepted {name} ({steps} steps)"
+        writer.discard()
+        return True, f"discarded {name} ({steps} steps, deleted)"
 
     def next(self, now: float) -> tuple[bool, str]:
         """Accept the current episode (if any) and start the next one."""
         messages = [self.finish(True)[1]] if self.recording else []
         ok, message = self.start(now)
         return ok, "; ".join([*messages, message])
+
+    def on_buttons(self, accept_pressed: bool, discard_pressed: bool, now: float) -> tuple[bool, str] | None:
+        """The headset's buttons, on each press (not while held): accept starts an episode when idle and
+        accepts it while recording; discard throws the current episode away."""
+        accept_edge = accept_pressed and not self._buttons[0]
+        discard_edge = discard_pressed and not self._buttons[1]
+        self._buttons = (accept_pressed, discard_pressed)
+        if accept_edge:
+            return self.finish(True) if self.recording else self.start(now)
+        if discard_edge and self.recording:
+            return self.finish(False)
+        return None
 
     def abort(self) -> None:
         """Shutting down mid-episode: leave the bag marked incomplete."""

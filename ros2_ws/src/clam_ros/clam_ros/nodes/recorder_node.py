@@ -2,7 +2,9 @@
 
 Parameters: `out_dir`, `kind` (play | expert), `task`, `operator`, `camera_names`, `camera_topic` ({name}
 template), `joint_states_topic`, `command_topic`, `control_rate`, `min_free_gb`.
-Services: `~/start`, `~/accept`, `~/discard`, `~/next` (Trigger).
+Services: `~/start`, `~/accept`, `~/discard`, `~/next` (Trigger). The headset's buttons (sensor_msgs/Joy on
+`joy_topic`, indices `accept_button` and `discard_button`): accept starts an episode when idle and accepts
+it while recording; discard throws the current one away.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import numpy as np
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 from rclpy.qos import qos_profile_sensor_data
-from sensor_msgs.msg import Image, JointState
+from sensor_msgs.msg import Image, JointState, Joy
 from std_srvs.srv import Trigger
 
 from clam_ros.conversions import command_values, image_array
@@ -55,6 +57,11 @@ class RecorderNode(Node):
                 lambda msg, cam=name: self.recorder.on_image(cam, image_array(msg), now_seconds(self)),
                 qos_profile_sensor_data,
             )
+        self.accept_button = int(self.declare_parameter("accept_button", 1).value)
+        self.discard_button = int(self.declare_parameter("discard_button", 2).value)
+        self.create_subscription(
+            Joy, self.declare_parameter("joy_topic", "/teleop/joy").value, self._on_joy, 10
+        )
         for service, action in (
             ("~/start", lambda: self.recorder.start(now_seconds(self))),
             ("~/next", lambda: self.recorder.next(now_seconds(self))),
@@ -72,6 +79,17 @@ class RecorderNode(Node):
         values = command_values(msg)
         if values is not None and values.shape == (7,):
             self.recorder.on_command(values.astype(np.float32), now_seconds(self))
+
+    def _on_joy(self, msg: Joy) -> None:
+        buttons = list(msg.buttons)
+        pressed = [
+            index < len(buttons) and bool(buttons[index])
+            for index in (self.accept_button, self.discard_button)
+        ]
+        outcome = self.recorder.on_buttons(*pressed, now_seconds(self))
+        if outcome is not None:
+            ok, message = outcome
+            (self.get_logger().info if ok else self.get_logger().warn)(f"button: {message}")
 
     def _answer(self, response: Trigger.Response, action) -> Trigger.Response:
         response.success, response.message = action()

@@ -63,10 +63,14 @@ class TeleopNode(Node):
         sample, buttons, arrived, connection = latest
         # A new connection, or a headset gone quiet, releases the clutch: motion never continues from
         # reference poses captured in another session.
-        if connection != self._connection or time.monotonic() - arrived > self.sample_timeout:
+        quiet = time.monotonic() - arrived > self.sample_timeout
+        if connection != self._connection or quiet:
+            if self.clutch.engaged:
+                reason = "the headset went quiet" if quiet else "a new connection"
+                self.get_logger().info(f"clutch released: {reason}")
             self.clutch.release()
             self._connection = connection
-            if time.monotonic() - arrived > self.sample_timeout:
+            if quiet:
                 return
         stamp = self.get_clock().now().to_msg()
         pose = PoseStamped()
@@ -81,9 +85,13 @@ class TeleopNode(Node):
         )
         joy.header.stamp = stamp
         self.joy_pub.publish(joy)
+        was_engaged = self.clutch.engaged
         command = self.clutch.command(sample, self.joints, now_seconds(self))
-        if command is not None:
-            self.command_pub.publish(command_msg(command, stamp))
+        if self.clutch.engaged != was_engaged:
+            self.get_logger().info(
+                "clutch engaged" if self.clutch.engaged else "clutch released: grip let go"
+            )
+        self.command_pub.publish(command_msg(command, stamp))
 
     def close(self) -> None:
         self.server.stop()

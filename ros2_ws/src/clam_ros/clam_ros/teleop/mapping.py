@@ -69,21 +69,28 @@ class ClutchTeleop:
             None  # controller pos, rot, ee pose
         )
         self._last_target: tuple[np.ndarray, float] | None = None
+        self._hold: np.ndarray | None = None  # arm joints commanded while the clutch is released
 
     @property
     def engaged(self) -> bool:
         return self._reference is not None
 
     def release(self) -> None:
-        """Forget the reference poses: the next held sample engages afresh from wherever things are."""
-        self._reference, self._last_target = None, None
+        """Forget everything (new headset session, or it went quiet): the next sample starts afresh from
+        wherever the arm is then."""
+        self._reference, self._last_target, self._hold = None, None, None
 
-    def command(self, sample: ControllerSample, joints: np.ndarray, now: float) -> np.ndarray | None:
-        """Joint command (6 joints + gripper) for this sample, or None while the clutch is released."""
-        if not sample.grip:
-            self.release()
-            return None
+    def command(self, sample: ControllerSample, joints: np.ndarray, now: float) -> np.ndarray:
+        """Joint command (6 joints + gripper) for this sample. While the clutch is released the arm holds
+        its last commanded pose (where it was, at first), so the command stream, and the recorded actions,
+        never pause; the trigger drives the gripper either way."""
         q = np.asarray(joints[:6], float)
+        gripper = gripper_command(sample.trigger)
+        if not sample.grip:
+            self._reference, self._last_target = None, None
+            if self._hold is None:
+                self._hold = q.copy()
+            return np.append(self._hold, gripper)
         if self._reference is None:  # grip pressed: both reference poses captured now
             self._reference = (
                 np.asarray(sample.position, float),
@@ -105,4 +112,5 @@ class ClutchTeleop:
         self._last_target = (position, now)
         target[:3, 3] = position
         solution, _ = inverse_kinematics(target, q)
-        return np.append(solution, gripper_command(sample.trigger))
+        self._hold = solution
+        return np.append(solution, gripper)
