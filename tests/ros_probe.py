@@ -22,6 +22,7 @@ class Probe:
         self.commands: list[tuple[float, np.ndarray]] = []
         self.images: dict[str, list[float]] = {topic: [] for topic in image_topics}
         self.diagnostics: dict[str, dict[str, str]] = {}
+        self.clients: dict[str, rclpy.client.Client] = {}
         self.node.create_subscription(JointState, "/arm/joint_states", self._record(self.joint_states), 50)
         self.node.create_subscription(JointState, "/arm/joint_commands", self._record(self.commands), 50)
         self.node.create_subscription(DiagnosticArray, "/diagnostics", self._on_diagnostics, 10)
@@ -59,7 +60,9 @@ class Probe:
             return len(store)
 
     def call(self, service_type, name: str, request, timeout: float = 30.0):
-        client = self.node.create_client(service_type, name)
+        if name not in self.clients:  # one client per service: a fresh one would rediscover the server
+            self.clients[name] = self.node.create_client(service_type, name)
+        client = self.clients[name]
         if not client.wait_for_service(timeout_sec=timeout):
             raise TimeoutError(f"service {name} did not appear")
         future = client.call_async(request)

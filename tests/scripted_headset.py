@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import random
+import socket
 import ssl
 import threading
 import time
@@ -75,3 +77,13 @@ class ScriptedHeadset:
         time.sleep(hold)
         self.buttons[button] = False
         time.sleep(hold)
+
+
+def free_port_below_ephemeral_range() -> int:
+    """A free port outside the kernel's ephemeral range, so no outgoing connection can be using it."""
+    rng = random.SystemRandom()
+    while True:
+        port = rng.randint(20000, 30000)
+        with socket.socket() as candidate:
+            if candidate.connect_ex(("127.0.0.1", port)) != 0:
+                return port

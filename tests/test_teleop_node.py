@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import random
-import socket
 import ssl
 import time
 from pathlib import Path
@@ -17,7 +15,7 @@ import pytest
 import rclpy
 from headless_chromium import load_page
 from ros_probe import Probe, wait_until
-from scripted_headset import ScriptedHeadset
+from scripted_headset import ScriptedHeadset, free_port_below_ephemeral_range
 
 from clam_bringup.graph import NodeSpec
 from clam_bringup.processes import start_graph, stop_graph
@@ -26,20 +24,10 @@ from clam_core.envs.widowx.kinematics import FINGER_LOWER, FINGER_UPPER, forward
 TOKEN = "pairing-secret"
 
 
-def _free_port_below_ephemeral_range() -> int:
-    """A free port outside the kernel's ephemeral range, so no outgoing connection can be using it."""
-    rng = random.SystemRandom()
-    while True:
-        port = rng.randint(20000, 30000)
-        with socket.socket() as candidate:
-            if candidate.connect_ex(("127.0.0.1", port)) != 0:
-                return port
-
-
 @pytest.fixture(scope="module")
 def teleop_graph(tmp_path_factory: pytest.TempPathFactory):
     logs = tmp_path_factory.mktemp("teleop")
-    port = _free_port_below_ephemeral_range()
+    port = free_port_below_ephemeral_range()
     specs = [
         NodeSpec("clam_ros", "clam_arm_driver", "arm_driver", "arm", {"backend": "sim"}),
         NodeSpec(

@@ -11,42 +11,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from train_cli import ROOT, SMALL, TRAIN
 
 from clam_core.data.bags import EpisodeBagWriter, EpisodeMeta, read_episode_bag
 from clam_core.envs.widowx.datagen import record_episode
 from clam_core.envs.widowx.env import WidowXKitchenEnv
 from clam_core.inference import LatentActionAgent
-
-ROOT = Path(__file__).resolve().parent.parent
-TRAIN = str(ROOT / "training" / "train.py")
-SMALL = [
-    "--clam.lam.mlp_hidden",
-    "[32,32]",
-    "--clam.decoder.embed_dim",
-    "32",
-    "--clam.decoder.hidden",
-    "[32,32]",
-    "--clam.policy.embed_dim",
-    "32",
-    "--clam.policy.hidden",
-    "[32,32]",
-    "--clam.batch_size",
-    "32",
-    "--clam.decoder_batch_size",
-    "32",
-    "--clam.policy_batch_size",
-    "32",
-    "--clam.stage1.steps",
-    "30",
-    "--clam.stage1.warmup_steps",
-    "5",
-    "--clam.stage2.steps",
-    "15",
-    "--clam.stage2.warmup_steps",
-    "5",
-    "--run.progress",
-    "false",
-]
 
 
 def write_bag(path: Path, states: np.ndarray, actions: np.ndarray, kind: str, accepted: bool = True) -> Path:

@@ -88,13 +88,19 @@ class RecorderNode(Node):
         ]
         outcome = self.recorder.on_buttons(*pressed, now_seconds(self))
         if outcome is not None:
-            ok, message = outcome
-            (self.get_logger().info if ok else self.get_logger().warn)(f"button: {message}")
+            self._report(*outcome)
 
     def _answer(self, response: Trigger.Response, action) -> Trigger.Response:
         response.success, response.message = action()
-        (self.get_logger().info if response.success else self.get_logger().warn)(response.message)
+        self._report(response.success, response.message)
         return response
+
+    def _report(self, ok: bool, message: str) -> None:
+        # Separate call sites: rclpy refuses one call site logging at two severities.
+        if ok:
+            self.get_logger().info(message)
+        else:
+            self.get_logger().warning(message)
 
     def close(self) -> None:
         self.recorder.abort()
