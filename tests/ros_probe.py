@@ -9,6 +9,7 @@ from collections.abc import Callable
 import numpy as np
 import rclpy
 from diagnostic_msgs.msg import DiagnosticArray
+from geometry_msgs.msg import PoseStamped
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.qos import qos_profile_sensor_data
 from sensor_msgs.msg import CameraInfo, Image, JointState
@@ -26,6 +27,8 @@ class Probe:
         self.node.create_subscription(JointState, "/arm/joint_states", self._record(self.joint_states), 50)
         self.node.create_subscription(JointState, "/arm/joint_commands", self._record(self.commands), 50)
         self.node.create_subscription(DiagnosticArray, "/diagnostics", self._on_diagnostics, 10)
+        self.controller_poses: list[tuple[float, np.ndarray]] = []
+        self.node.create_subscription(PoseStamped, "/teleop/controller_pose", self._on_pose, 10)
         for topic in image_topics:
             self.node.create_subscription(
                 Image, topic, lambda msg, t=topic: self._on_image(t), qos_profile_sensor_data
@@ -42,6 +45,11 @@ class Probe:
 
         return callback
 
+    def _on_pose(self, msg: PoseStamped) -> None:
+        p = msg.pose.position
+        with self.lock:
+            self.controller_poses.append((time.monotonic(), np.array([p.x, p.y, p.z])))
+
     def _on_image(self, topic: str) -> None:
         with self.lock:
             self.images[topic].append(time.monotonic())
@@ -54,6 +62,26 @@ class Probe:
     def latest_position(self) -> np.ndarray:
         with self.lock:
             return self.joint_states[-1][1].copy()
+
+    def describe(self) -> str:
+        """What the probe last saw, for assertion messages."""
+        now = time.monotonic()
+        with self.lock:
+            parts = [f"spinning={self.thread.is_alive()}"]
+            stores = (
+                ("joint_states", self.joint_states),
+                ("commands", self.commands),
+                ("controller_poses", self.controller_poses),
+            )
+            for name, store in stores:
+                if store:
+                    stamp, values = store[-1]
+                    parts.append(
+                        f"{name}: {len(store)}, last {now - stamp:.2f} s ago = {values.round(4).tolist()}"
+                    )
+                else:
+                    parts.append(f"{name}: none")
+        return "; ".join(parts)
 
     def count(self, store: list) -> int:
         with self.lock:

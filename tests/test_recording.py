@@ -43,15 +43,15 @@ def test_accepted_episode_holds_every_sample_in_order(tmp_path: Path) -> None:
 
 def test_missing_and_late_inputs_are_counted(tmp_path: Path) -> None:
     recorder = _recorder(tmp_path)
-    recorder.on_state(np.zeros(7, np.float32), 0.0)
-    recorder.on_image("external", np.zeros((4, 4, 3), np.uint8), 0.0)
+    _feed(recorder, 0.0, 0)
     recorder.start(0.0)
-    recorder.tick(0.0)  # no command received yet
-    _feed(recorder, 0.1, 1)
-    recorder.tick(0.2)
-    recorder.on_state(np.ones(7, np.float32), 0.6)
-    recorder.on_command(np.ones(7, np.float32), 0.6)
-    recorder.tick(0.65)  # the image is 0.55 s old: recorded, but late
+    recorder.on_state(np.zeros(7, np.float32), 0.5)
+    recorder.tick(0.5)  # the last command is 0.5 s old: the step is missing
+    _feed(recorder, 0.6, 1)
+    recorder.tick(0.7)
+    recorder.on_state(np.ones(7, np.float32), 1.2)
+    recorder.on_command(np.ones(7, np.float32), 1.2)
+    recorder.tick(1.25)  # the image is 0.65 s old: recorded, but late
     recorder.finish(True)
     meta = read_meta(next(tmp_path.iterdir()))
     assert (meta.steps, meta.missing_samples, meta.late_samples) == (2, 1, 1)
@@ -104,9 +104,11 @@ def test_refuses_to_start_when_the_disk_is_nearly_full(tmp_path: Path) -> None:
     assert not recorder.recording
 
 
-def test_refuses_to_start_without_recent_observations(tmp_path: Path) -> None:
+def test_refuses_to_start_without_recent_inputs(tmp_path: Path) -> None:
     recorder = _recorder(tmp_path)
-    assert recorder.start(0.0) == (False, "not recording: no recent joint state, camera external")
+    assert recorder.start(0.0) == (False, "not recording: no recent joint state, command, camera external")
     _feed(recorder, 0.0, 0)
+    assert recorder.start(1.0) == (False, "not recording: no recent joint state, command, camera external")
+    recorder.on_command(np.zeros(7, np.float32), 1.0)
     assert recorder.start(1.0) == (False, "not recording: no recent joint state, camera external")
     assert recorder.start(0.3)[0] and recorder.recording

@@ -1,16 +1,18 @@
-"""Quest teleop, ROS-free: the clutch mapping into the robot frame (through the wx250s IK) and the strict
-validation of headset messages, fuzzed."""
+"""Quest teleop, ROS-free: the clutch mapping into the robot frame (through the wx250s IK), the strict
+validation of headset messages, fuzzed, and the oculus_reader (ADB) backend with a scripted reader."""
 
 from __future__ import annotations
 
 import json
 import math
+import time
 
 import numpy as np
 import pytest
 
 from clam_core.envs.widowx.kinematics import FINGER_LOWER, FINGER_UPPER, forward_kinematics
-from clam_ros.teleop.mapping import ClutchTeleop, ControllerSample, Workspace
+from clam_ros.teleop.mapping import ClutchTeleop, ControllerSample, Workspace, quaternion_matrix
+from clam_ros.teleop.oculus_source import OculusReaderSource, matrix_quaternion
 from clam_ros.teleop.protocol import BadMessage, parse_message
 
 IDENTITY = np.array([0.0, 0.0, 0.0, 1.0])
@@ -87,3 +89,52 @@ def test_ten_thousand_malformed_messages_are_all_refused_cleanly() -> None:
             parse_message(message)
     sample, buttons = parse_message(json.dumps({**good, "buttons": {"a": True}}))
     assert sample.grip and sample.trigger == 0.5 and buttons == {"a": True}
+
+
+class ScriptedReader:
+    """Stands in for oculus_reader's ADB stream: the Quest's readings, set by the test."""
+
+    def __init__(self) -> None:
+        self.poses: dict[str, np.ndarray] = {}
+        self.buttons: dict[str, object] = {}
+
+    def get_transformations_and_buttons(self) -> tuple[dict[str, np.ndarray], dict[str, object]]:
+        return self.poses, self.buttons
+
+
+def test_rotation_matrices_round_trip_through_quaternions() -> None:
+    rng = np.random.default_rng(1)
+    for quaternion in [*rng.normal(size=(200, 4)), [1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]]:
+        rotation = quaternion_matrix(np.asarray(quaternion, float))
+        assert np.allclose(quaternion_matrix(matrix_quaternion(rotation)), rotation, atol=1e-9)
+
+
+def test_oculus_reader_backend_produces_the_same_samples_as_the_webxr_page() -> None:
+    reader = ScriptedReader()
+    source = OculusReaderSource(reader, rate=200.0)
+    source.start()
+    try:
+        time.sleep(0.05)
+        assert source.latest() is None  # right controller not tracked yet
+        pose = np.eye(4)
+        pose[:3, :3] = quaternion_matrix(np.array([0.0, 0.3826834, 0.0, 0.9238795]))  # 45 deg about y
+        pose[:3, 3] = [0.1, 1.2, -0.3]
+        reader.poses = {"r": pose, "l": np.eye(4)}
+        reader.buttons = {"RG": True, "rightTrig": (0.75,), "A": True, "B": False, "X": True}
+        deadline = time.monotonic() + 2.0
+        while source.latest() is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        sample, buttons, _, connection = source.latest()
+    finally:
+        source.stop()
+    assert np.allclose(sample.position, [0.1, 1.2, -0.3])
+    assert np.allclose(np.abs(sample.orientation), [0.0, 0.3826834, 0.0, 0.9238795], atol=1e-6)
+    assert sample.grip and sample.trigger == pytest.approx(0.75) and buttons == {"a": True, "b": False}
+    assert connection == 1
+    # The clutch mapping takes it like any WebXR sample.
+    assert ClutchTeleop().command(sample, Q0, 0.0).shape == (7,)
+
+
+def test_oculus_reader_backend_without_its_package_says_what_to_install() -> None:
+    with pytest.raises(RuntimeError, match="needs the oculus_reader package"):
+        OculusReaderSource()

@@ -18,7 +18,7 @@ from ros_probe import Probe, wait_until
 from scripted_headset import ScriptedHeadset, free_port_below_ephemeral_range
 
 from clam_bringup.graph import NodeSpec
-from clam_bringup.processes import start_graph, stop_graph
+from clam_bringup.processes import start_graph, start_node, stop_graph
 from clam_core.envs.widowx.kinematics import FINGER_LOWER, FINGER_UPPER, forward_kinematics
 
 TOKEN = "pairing-secret"
@@ -83,7 +83,7 @@ def _follow(graph, webxr_offset: np.ndarray, robot_offset: np.ndarray, trigger: 
 def test_the_twin_follows_the_headset_within_a_centimetre(teleop_graph) -> None:
     # WebXR: 4 cm right, 3 cm up, 6 cm away from the user -> robot: 6 cm forward, 4 cm right (-y), 3 cm up.
     error = _follow(teleop_graph, np.array([0.04, 0.03, -0.06]), np.array([0.06, -0.04, 0.03]), trigger=1.0)
-    assert np.linalg.norm(error) < 0.01, error
+    assert np.linalg.norm(error) < 0.01, (error, teleop_graph["probe"].describe())
     assert teleop_graph["probe"].latest_position()[6] < FINGER_LOWER + 0.004  # the trigger closed it
 
 
@@ -98,8 +98,10 @@ def test_no_token_is_refused_and_malformed_floods_do_not_stop_a_good_client(tele
                 f"{teleop_graph['url']}/ws?token={TOKEN}", ssl=teleop_graph["ssl"]
             ) as bad:
                 for index in range(10_000):
-                    kind = index % 4
-                    if kind == 0:
+                    kind = index % 5
+                    if kind == 4:
+                        await bad.send_str("x" * 4000)  # over the message size limit, under the frame limit
+                    elif kind == 0:
                         await bad.send_str("{broken")
                     elif kind == 1:
                         await bad.send_str(
@@ -117,10 +119,13 @@ def test_no_token_is_refused_and_malformed_floods_do_not_stop_a_good_client(tele
                         await bad.send_bytes(b"\x00\x01")
                     else:
                         await bad.send_str(json.dumps({"t": 1.0, "position": "here"}))
+                await bad.send_str("y" * 100_000)  # over the frame limit: the server closes this connection
+                closing = await bad.receive(timeout=10)
+                assert closing.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED), closing
 
     asyncio.run(attempts())
     error = _follow(teleop_graph, np.array([0.0, 0.03, 0.0]), np.array([0.0, 0.0, 0.03]), trigger=0.0)
-    assert np.linalg.norm(error) < 0.01, error
+    assert np.linalg.norm(error) < 0.01, (error, teleop_graph["probe"].describe())
     assert teleop_graph["probe"].latest_position()[6] > FINGER_UPPER - 0.004  # trigger released: open
 
 
@@ -145,3 +150,11 @@ def test_headless_chromium_loads_the_page_without_errors_and_explains_missing_we
     assert "WidowX teleoperation" in report.text
     # Without the token the page says what to do instead.
     assert "No pairing token in the address" in load_page(f"{teleop_graph['url']}/").text
+
+
+def test_the_oculus_reader_backend_without_its_package_exits_with_a_clear_message(tmp_path: Path) -> None:
+    log = tmp_path / "teleop.log"
+    spec = NodeSpec("clam_ros", "clam_teleop", "teleop", "", {"backend": "oculus_reader"})
+    process = start_node(spec, log_file=log)
+    assert process.wait(timeout=60) == 1
+    assert "cannot start: the oculus_reader backend needs the oculus_reader package" in log.read_text()

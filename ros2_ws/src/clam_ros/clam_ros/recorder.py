@@ -52,8 +52,13 @@ class EpisodeRecorder:
         self._images[camera] = (image, now)
 
     def stale_inputs(self, now: float) -> list[str]:
-        """Observations (joint state, cameras) not received within the last two periods."""
-        inputs = {"joint state": self._state, **{f"camera {c}": self._images.get(c) for c in self.cameras}}
+        """Inputs (joint state, commands, cameras) not received within the last two periods. The teleop
+        streams commands whenever a headset is connected, so no command means no operator."""
+        inputs = {
+            "joint state": self._state,
+            "command": self._command,
+            **{f"camera {c}": self._images.get(c) for c in self.cameras},
+        }
         return [
             name
             for name, latest in inputs.items()

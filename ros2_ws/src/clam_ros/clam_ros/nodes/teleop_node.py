@@ -1,8 +1,10 @@
 """Quest teleop node: serves the WebXR page over HTTPS, takes controller samples over a secure WebSocket
 (pairing token required), and publishes joint commands through clutch mapping + IK at the control rate.
+`backend:=oculus_reader` reads the Quest over ADB with the oculus_reader package instead.
 
-Parameters: `bind_address`, `port`, `token` (empty: a random one), `cert_dir`, `control_rate`,
-`sample_timeout` (s without samples = released), `joint_states_topic`, `command_topic`.
+Parameters: `backend` (webxr | oculus_reader), `bind_address`, `port`, `token` (empty: a random one),
+`cert_dir`, `control_rate`, `sample_timeout` (s without samples = released), `joint_states_topic`,
+`command_topic`.
 Publishes `~/controller_pose` (PoseStamped) and `~/joy` (Joy: axes [trigger], buttons [grip, A, B]).
 """
 
@@ -22,6 +24,7 @@ from clam_ros.conversions import command_msg
 from clam_ros.nodes.runner import now_seconds, run_node
 from clam_ros.teleop.certificates import DEFAULT_DIR
 from clam_ros.teleop.mapping import ClutchTeleop
+from clam_ros.teleop.oculus_source import OculusReaderSource
 from clam_ros.teleop.server import TeleopServer
 
 
@@ -30,13 +33,19 @@ class TeleopNode(Node):
         super().__init__("teleop")
         control_rate = float(self.declare_parameter("control_rate", 5.0).value)
         self.sample_timeout = float(self.declare_parameter("sample_timeout", 0.5).value)
-        token = self.declare_parameter("token", "").value or secrets.token_urlsafe(8)
-        self.server = TeleopServer(
-            self.declare_parameter("bind_address", "0.0.0.0").value,
-            int(self.declare_parameter("port", 8443).value),
-            token,
-            Path(self.declare_parameter("cert_dir", str(DEFAULT_DIR)).value).expanduser(),
-        )
+        backend = self.declare_parameter("backend", "webxr").value
+        if backend == "webxr":
+            token = self.declare_parameter("token", "").value or secrets.token_urlsafe(8)
+            self.source = TeleopServer(
+                self.declare_parameter("bind_address", "0.0.0.0").value,
+                int(self.declare_parameter("port", 8443).value),
+                token,
+                Path(self.declare_parameter("cert_dir", str(DEFAULT_DIR)).value).expanduser(),
+            )
+        elif backend == "oculus_reader":
+            self.source = OculusReaderSource()
+        else:
+            raise ValueError(f"unknown teleop backend {backend!r}; use 'webxr' or 'oculus_reader'")
         self.clutch = ClutchTeleop()
         self.joints: np.ndarray | None = None
         self._connection = 0
@@ -51,13 +60,16 @@ class TeleopNode(Node):
         )
         self.pose_pub = self.create_publisher(PoseStamped, "~/controller_pose", 10)
         self.joy_pub = self.create_publisher(Joy, "~/joy", 10)
-        url = self.server.start()
-        print(f"teleop: open {url} in the Quest browser (pairing token: {token})", flush=True)
-        print(segno.make(url, error="l").terminal(compact=True) or "", flush=True)
+        where = self.source.start()
+        if backend == "webxr":
+            print(f"teleop: open {where} in the Quest browser (pairing token: {token})", flush=True)
+            print(segno.make(where, error="l").terminal(compact=True) or "", flush=True)
+        else:
+            print(f"teleop: reading {where}", flush=True)
         self.create_timer(1.0 / control_rate, self._tick)
 
     def _tick(self) -> None:
-        latest = self.server.latest()
+        latest = self.source.latest()
         if latest is None or self.joints is None:
             return
         sample, buttons, arrived, connection = latest
@@ -94,7 +106,7 @@ class TeleopNode(Node):
         self.command_pub.publish(command_msg(command, stamp))
 
     def close(self) -> None:
-        self.server.stop()
+        self.source.stop()
 
 
 def main(args: list[str] | None = None) -> None:
