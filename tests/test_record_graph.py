@@ -8,7 +8,6 @@ from __future__ import annotations
 import hashlib
 import os
 import signal
-import ssl
 import subprocess
 import sys
 import time
@@ -17,15 +16,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import rclpy
 from ros_probe import Probe, wait_until
 from rosbags.rosbag2 import Reader
-from scripted_headset import ScriptedHeadset, free_port_below_ephemeral_range
+from scripted_headset import ScriptedHeadset
 from std_srvs.srv import Trigger
+from teleop_graph import loopback_teleop_settings, running_teleop_graph
 from train_cli import ROOT, SMALL, TRAIN
 
 from clam_bringup.graph import policy_graph, record_graph
-from clam_bringup.processes import start_graph, start_node, stop_graph
+from clam_bringup.processes import start_node
 from clam_core.data.bags import RECORDING_SUFFIX, BagError, read_episode_bag, read_meta
 
 TOKEN = "record-secret"
@@ -43,28 +42,20 @@ def _tree_digest(folder: Path) -> str:
 @pytest.fixture(scope="module")
 def session(tmp_path_factory: pytest.TempPathFactory):
     root = tmp_path_factory.mktemp("record")
-    port = free_port_below_ephemeral_range()
-    teleop = {"bind_address": "127.0.0.1", "port": port, "token": TOKEN, "cert_dir": str(root / "certs")}
-    specs = record_graph(sim=True, task="microwave", operator="ci", out_dir=str(root / "play"), teleop=teleop)
-    processes = start_graph(specs, log_dir=root)
-    rclpy.init()
-    probe = Probe()
-    try:
-        wait_until(
-            lambda: (
-                probe.count(probe.joint_states) > 0
-                and "in the Quest browser" in (root / "teleop.log").read_text(errors="replace")
-            ),
-            90,
-            "the arm driver and the teleop server",
-        )
-        context = ssl.create_default_context(cafile=str(root / "certs" / "cert.pem"))
-        with ScriptedHeadset(f"https://127.0.0.1:{port}", TOKEN, context) as headset:
-            yield {"root": root, "specs": specs, "processes": processes, "probe": probe, "headset": headset}
-    finally:
-        probe.close()
-        rclpy.shutdown()
-        stop_graph(processes)
+    settings = loopback_teleop_settings(root, TOKEN)
+    play = str(root / "play")
+    specs = record_graph(sim=True, task="microwave", operator="ci", out_dir=play, teleop=settings)
+    with (
+        running_teleop_graph(specs, root, settings) as graph,
+        ScriptedHeadset(graph.url, TOKEN, graph.ssl) as headset,
+    ):
+        yield {
+            "root": root,
+            "specs": specs,
+            "processes": graph.processes,
+            "probe": graph.probe,
+            "headset": headset,
+        }
 
 
 def _service(probe: Probe, name: str, timeout: float = 30.0) -> tuple[bool, str]:

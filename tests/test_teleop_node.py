@@ -5,20 +5,19 @@ from __future__ import annotations
 
 import asyncio
 import json
-import ssl
 import time
 from pathlib import Path
 
 import aiohttp
 import numpy as np
 import pytest
-import rclpy
 from headless_chromium import load_page
-from ros_probe import Probe, wait_until
-from scripted_headset import ScriptedHeadset, free_port_below_ephemeral_range
+from ros_probe import Probe
+from scripted_headset import ScriptedHeadset
+from teleop_graph import loopback_teleop_settings, running_teleop_graph
 
 from clam_bringup.graph import NodeSpec
-from clam_bringup.processes import start_graph, start_node, stop_graph
+from clam_bringup.processes import start_node
 from clam_core.envs.widowx.kinematics import FINGER_LOWER, FINGER_UPPER, forward_kinematics
 
 TOKEN = "pairing-secret"
@@ -27,35 +26,13 @@ TOKEN = "pairing-secret"
 @pytest.fixture(scope="module")
 def teleop_graph(tmp_path_factory: pytest.TempPathFactory):
     logs = tmp_path_factory.mktemp("teleop")
-    port = free_port_below_ephemeral_range()
+    settings = loopback_teleop_settings(logs, TOKEN)
     specs = [
         NodeSpec("clam_ros", "clam_arm_driver", "arm_driver", "arm", {"backend": "sim"}),
-        NodeSpec(
-            "clam_ros",
-            "clam_teleop",
-            "teleop",
-            "",
-            {"bind_address": "127.0.0.1", "port": port, "token": TOKEN, "cert_dir": str(logs / "certs")},
-        ),
+        NodeSpec("clam_ros", "clam_teleop", "teleop", "", settings),
     ]
-    processes = start_graph(specs, log_dir=logs)
-    rclpy.init()
-    probe = Probe()
-    try:
-        wait_until(
-            lambda: (
-                probe.count(probe.joint_states) > 0
-                and "in the Quest browser" in (logs / "teleop.log").read_text(errors="replace")
-            ),
-            90,
-            "the arm driver and the teleop server",
-        )
-        context = ssl.create_default_context(cafile=str(logs / "certs" / "cert.pem"))
-        yield {"probe": probe, "url": f"https://127.0.0.1:{port}", "ssl": context, "logs": logs}
-    finally:
-        probe.close()
-        rclpy.shutdown()
-        stop_graph(processes)
+    with running_teleop_graph(specs, logs, settings) as graph:
+        yield {"probe": graph.probe, "url": graph.url, "ssl": graph.ssl, "logs": logs}
 
 
 def _ee(probe: Probe) -> np.ndarray:

@@ -1,0 +1,313 @@
+"""MetaWorld datasets in the CLAM paper's setting, generated once per task and config and cached.
+
+- D_unlabelled: trajectories of mixed expertise (the paper uses 1000 from a TD-MPC2 replay buffer, from
+  random to expert behaviour): uniform random actions, the scripted expert under Gaussian action noise of
+  several levels, and the clean expert. Served without actions.
+- D_labelled: a small non-expert set WITH actions (the paper's "random-medium"): random actions and the
+  expert under heavy noise. Its own success rate is recorded and is near zero.
+- D_expert: clean scripted-expert trajectories, served without actions. By default only successful episodes
+  are kept, as demonstrations are: under action repeat 2 the scripted experts fail some variations.
+
+Each subset is drawn from its own seed stream, so the episodes are a pure function of task and config. Files:
+`<cache>/<task>/<config key>/{unlabelled,labelled,expert}.npz` (compressed, actions stored for all subsets so
+baselines such as BC on expert actions can read them) and `meta.json` with the statistics, written last: a
+folder with `meta.json` is complete. Every file is written to a temporary name and renamed, so a crash leaves
+whole files only, and a rerun generates just the subsets that are missing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import json
+import math
+import os
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
+from multiprocessing.pool import Pool
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from clam_core.algos.clam import CLAMData
+from clam_core.data.episodes import LabelledEpisodes, ObservationEpisodes, concat_observations
+from clam_core.envs.metaworld_tasks import (
+    EPISODE_LENGTH,
+    TASKS_WITH_EXPERTS,
+    Behaviour,
+    EpisodeJob,
+    record_episodes,
+    worker_context,
+)
+
+DEFAULT_CACHE = Path.home() / ".cache" / "clam" / "metaworld"
+GENERATOR_VERSION = 1  # bump when generation changes, so old caches are not reused
+SUBSETS = ("unlabelled", "labelled", "expert")
+META_FILE = "meta.json"
+JOB_EPISODES = 10  # episodes per worker job: fine-grained progress and load balance
+MAX_EXPERT_ATTEMPTS = 10  # per kept episode, when only successful expert episodes are kept
+
+RANDOM = Behaviour("random")
+EXPERT = Behaviour("expert")
+
+
+@dataclass(frozen=True)
+class MetaWorldDataConfig:
+    seed: int = 0
+    episode_length: int = EPISODE_LENGTH  # policy steps (observations) per episode
+    unlabelled_episodes: int = 1000
+    unlabelled_random_fraction: float = 0.2
+    unlabelled_expert_fraction: float = 0.2  # clean expert
+    unlabelled_noise_levels: tuple[float, ...] = (0.1, 0.3, 0.5, 1.0)  # the rest, split evenly
+    labelled_episodes: int = 100
+    labelled_random_fraction: float = 0.5
+    labelled_noise: float = 1.0  # the rest of D_labelled: the expert under this much action noise
+    expert_episodes: int = 50
+    expert_successful_only: bool = True
+
+    def __post_init__(self) -> None:
+        counts = (self.unlabelled_episodes, self.labelled_episodes, self.expert_episodes, self.episode_length)
+        if min(counts) < 1:
+            raise ValueError(f"episode counts and length must be positive, got {counts}")
+        if self.seed < 0:
+            raise ValueError(f"seed must be non-negative, got {self.seed}")
+        fractions = (self.unlabelled_random_fraction, self.unlabelled_expert_fraction)
+        if min(fractions) < 0 or sum(fractions) > 1 or not 0 <= self.labelled_random_fraction <= 1:
+            raise ValueError("behaviour fractions must lie in [0, 1] and add up to at most 1")
+        if sum(fractions) < 1 and not self.unlabelled_noise_levels:
+            raise ValueError("unlabelled random and expert fractions must add up to 1 without noise levels")
+
+    def key(self) -> str:
+        """Stable across runs and machines: the config, the generator version and the MetaWorld version."""
+        payload = [GENERATOR_VERSION, importlib.metadata.version("metaworld"), asdict(self)]
+        return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
+
+    def plan(self, subset: str) -> list[tuple[Behaviour, int]]:
+        """The behaviours of a subset and how many episodes each drives."""
+        if subset == "unlabelled":
+            noisy = 1 - self.unlabelled_random_fraction - self.unlabelled_expert_fraction
+            shares = {RANDOM: self.unlabelled_random_fraction, EXPERT: self.unlabelled_expert_fraction}
+            for sigma in self.unlabelled_noise_levels:
+                shares[Behaviour("expert", sigma)] = noisy / len(self.unlabelled_noise_levels)
+            return _split(self.unlabelled_episodes, shares)
+        if subset == "labelled":
+            shares = {
+                RANDOM: self.labelled_random_fraction,
+                Behaviour("expert", self.labelled_noise): 1 - self.labelled_random_fraction,
+            }
+            return _split(self.labelled_episodes, shares)
+        if subset == "expert":
+            return [(EXPERT, self.expert_episodes)]
+        raise ValueError(f"unknown subset {subset!r}; choose one of {SUBSETS}")
+
+
+def _split(total: int, shares: dict[Behaviour, float]) -> list[tuple[Behaviour, int]]:
+    """Counts proportional to `shares` that add up to `total` (largest remainders get the leftovers)."""
+    exact = np.array(list(shares.values())) * total
+    counts = np.floor(exact).astype(int)
+    leftovers = np.argsort(-(exact - counts), kind="stable")[: total - counts.sum()]
+    counts[leftovers] += 1
+    return [(behaviour, int(n)) for behaviour, n in zip(shares, counts, strict=True) if n > 0]
+
+
+def _seeds(cfg: MetaWorldDataConfig, subset: str, count: int) -> np.ndarray:
+    # One independent stream per subset: changing one subset's size leaves the others' episodes unchanged.
+    return np.random.SeedSequence((cfg.seed, SUBSETS.index(subset))).generate_state(count)
+
+
+def _write_atomically(path: Path, write: Callable[[BinaryIO], None]) -> None:
+    """Write through a temporary file in the same folder, flushed to disk, then rename it over `path`: readers
+    and crashes see the old file or the whole new one, never a part."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "wb") as file:
+            write(file)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _save_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
+    _write_atomically(path, lambda file: np.savez_compressed(file, **arrays))
+
+
+def _load_npz(path: Path) -> dict[str, np.ndarray]:
+    with np.load(path, allow_pickle=False) as npz:
+        return {name: npz[name] for name in npz.files}
+
+
+class _Recorder:
+    """Runs episode jobs in order, in worker processes or in this one, and advances the progress bar."""
+
+    def __init__(self, task: str, length: int, pool: Pool | None, bar: tqdm) -> None:
+        self.task, self.length, self.pool, self.bar = task, length, pool, bar
+
+    def run(self, behaviour: Behaviour, seeds: np.ndarray) -> Iterator[tuple[np.ndarray, ...]]:
+        jobs = [
+            EpisodeJob(self.task, behaviour, tuple(int(s) for s in seeds[i : i + JOB_EPISODES]), self.length)
+            for i in range(0, len(seeds), JOB_EPISODES)
+        ]
+        results = self.pool.imap(record_episodes, jobs) if self.pool else map(record_episodes, jobs)
+        for result in results:
+            self.bar.update(len(result[2]))
+            yield result
+
+
+def _record_subset(cfg: MetaWorldDataConfig, subset: str, recorder: _Recorder) -> dict[str, np.ndarray]:
+    plan = cfg.plan(subset)
+    seeds = _seeds(cfg, subset, sum(n for _, n in plan))
+    parts, labels, start = [], [], 0
+    for behaviour, count in plan:
+        parts += recorder.run(behaviour, seeds[start : start + count])
+        labels += [behaviour.label] * count
+        start += count
+    return {
+        "observations": np.concatenate([p[0] for p in parts]),
+        "actions": np.concatenate([p[1] for p in parts]),
+        "success": np.concatenate([p[2] for p in parts]),
+        "behaviour": np.array(labels),
+        "seeds": seeds,
+        "attempts": np.array(len(seeds)),
+    }
+
+
+def _record_successful_experts(cfg: MetaWorldDataConfig, recorder: _Recorder) -> dict[str, np.ndarray]:
+    """The first `expert_episodes` successful clean-expert episodes in seed order (so the result does not
+    depend on how many candidates run at once); `attempts` counts the candidates up to the last one kept."""
+    wanted = cfg.expert_episodes
+    candidates = _seeds(cfg, "expert", wanted * MAX_EXPERT_ATTEMPTS)
+    kept: list[tuple[np.ndarray, np.ndarray, int]] = []
+    tried = 0
+    while len(kept) < wanted and tried < len(candidates):
+        # A little more than the remaining count: the scripted experts solve 70-100 % of the variations.
+        block = candidates[tried : tried + max(JOB_EPISODES, math.ceil(1.25 * (wanted - len(kept))))]
+        recorder.bar.total += len(block)
+        for obs, actions, success in recorder.run(EXPERT, block):
+            kept += [
+                (o, a, tried + i) for i, (o, a) in enumerate(zip(obs, actions, strict=True)) if success[i]
+            ]
+            tried += len(success)
+    if len(kept) < wanted:
+        raise RuntimeError(
+            f"the scripted expert solved only {len(kept)} of {tried} episodes, {wanted} wanted"
+        )
+    kept = kept[:wanted]
+    return {
+        "observations": np.stack([k[0] for k in kept]),
+        "actions": np.stack([k[1] for k in kept]),
+        "success": np.ones(wanted, dtype=bool),
+        "behaviour": np.array([EXPERT.label] * wanted),
+        "seeds": candidates[[k[2] for k in kept]],
+        "attempts": np.array(kept[-1][2] + 1),
+    }
+
+
+def _subset_stats(arrays: dict[str, np.ndarray]) -> dict[str, Any]:
+    success, labels = arrays["success"], arrays["behaviour"]
+    return {
+        "episodes": len(success),
+        "success_rate": float(success.mean()),
+        "attempts": int(arrays["attempts"]),  # > episodes when only successful episodes were kept
+        "by_behaviour": {
+            label: {
+                "episodes": int((labels == label).sum()),
+                "success_rate": float(success[labels == label].mean()),
+            }
+            for label in dict.fromkeys(labels.tolist())
+        },
+    }
+
+
+def dataset_dir(task: str, cfg: MetaWorldDataConfig, cache_dir: Path | str | None = None) -> Path:
+    return Path(cache_dir or DEFAULT_CACHE) / task / cfg.key()
+
+
+def ensure_metaworld_data(
+    task: str,
+    cfg: MetaWorldDataConfig | None = None,
+    cache_dir: Path | str | None = None,
+    workers: int = 1,
+    progress: bool = True,
+) -> Path:
+    """The dataset folder for `task` and `cfg`, generating whatever is missing (with `workers` processes)."""
+    if task not in TASKS_WITH_EXPERTS:
+        raise ValueError(f"unknown MetaWorld v3 task {task!r}; choose one of {TASKS_WITH_EXPERTS}")
+    cfg = cfg or MetaWorldDataConfig()
+    folder = dataset_dir(task, cfg, cache_dir)
+    if (folder / META_FILE).is_file():
+        return folder
+    folder.mkdir(parents=True, exist_ok=True)
+    missing = [s for s in SUBSETS if not (folder / f"{s}.npz").is_file()]
+    started = time.perf_counter()
+    # Successful-only expert episodes join the progress bar's total as their candidates are run.
+    filtered = "expert" if cfg.expert_successful_only else None
+    planned = sum(n for s in missing if s != filtered for _, n in cfg.plan(s))
+    pool = worker_context().Pool(workers) if workers > 1 and missing else None
+    try:
+        with tqdm(total=planned, desc=f"{task} data", unit="episode", disable=not progress) as bar:
+            recorder = _Recorder(task, cfg.episode_length, pool, bar)
+            for subset in missing:
+                if subset == "expert" and cfg.expert_successful_only:
+                    arrays = _record_successful_experts(cfg, recorder)
+                else:
+                    arrays = _record_subset(cfg, subset, recorder)
+                _save_npz(folder / f"{subset}.npz", arrays)
+    finally:
+        if pool is not None:
+            pool.terminate()
+            pool.join()
+    meta = {
+        "task": task,
+        "key": cfg.key(),
+        "config": asdict(cfg),
+        "metaworld": importlib.metadata.version("metaworld"),
+        "generator_version": GENERATOR_VERSION,
+        "generation_seconds": round(time.perf_counter() - started, 1),
+        "subsets": {s: _subset_stats(_load_npz(folder / f"{s}.npz")) for s in SUBSETS},
+    }
+    _write_atomically(folder / META_FILE, lambda file: file.write(json.dumps(meta, indent=2).encode()))
+    return folder
+
+
+def load_metaworld_data(
+    task: str,
+    cfg: MetaWorldDataConfig | None = None,
+    cache_dir: Path | str | None = None,
+    workers: int = 1,
+    progress: bool = True,
+) -> tuple[CLAMData, dict[str, Any]]:
+    """CLAM's three datasets for a MetaWorld task (generated on first use) and their statistics:
+    labelled = D_labelled with actions; unlabelled = D_unlabelled + D_expert observations; expert = D_expert
+    observations."""
+    folder = ensure_metaworld_data(task, cfg, cache_dir, workers, progress)
+    subsets = {s: _load_npz(folder / f"{s}.npz") for s in SUBSETS}
+    labelled = subsets["labelled"]
+    expert = ObservationEpisodes.from_arrays(list(subsets["expert"]["observations"]))
+    data = CLAMData(
+        labelled=LabelledEpisodes.from_arrays(list(labelled["observations"]), list(labelled["actions"])),
+        unlabelled=concat_observations(
+            [ObservationEpisodes.from_arrays(list(subsets["unlabelled"]["observations"])), expert]
+        ),
+        expert=expert,
+    )
+    return data, json.loads((folder / META_FILE).read_text())
+
+
+def load_expert_demonstrations(
+    task: str, cfg: MetaWorldDataConfig | None = None, cache_dir: Path | str | None = None
+) -> LabelledEpisodes:
+    """D_expert *with* its actions: privileged data, for the BC-Expert reference only."""
+    arrays = _load_npz(ensure_metaworld_data(task, cfg, cache_dir, progress=False) / "expert.npz")
+    return LabelledEpisodes.from_arrays(list(arrays["observations"]), list(arrays["actions"]))
+
+
+def dataset_meta(task: str, cfg: MetaWorldDataConfig, cache_dir: Path | str | None = None) -> dict[str, Any]:
+    """meta.json of an already generated dataset (config, generation time, per-subset success rates)."""
+    path = dataset_dir(task, cfg, cache_dir) / META_FILE
+    return json.loads(path.read_text()) if path.is_file() else {}

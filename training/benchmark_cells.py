@@ -1,0 +1,83 @@
+"""A benchmark is a grid of cells (table, method, task, seed). Each finished cell is one JSON file, written
+atomically, so a run can be stopped at any time and resumed; a cell being worked on holds a lock file, so
+several processes can share one grid (start the same command N times)."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Cell:
+    table: str  # "main", "ablation", "beta", "latent_dim"
+    method: str
+    task: str
+    seed: int
+
+    def path(self, root: Path) -> Path:
+        return root / self.table / self.method / self.task / f"seed{self.seed}.json"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class CellStore:
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    def result(self, cell: Cell) -> dict[str, Any] | None:
+        path = cell.path(self.root)
+        return json.loads(path.read_text()) if path.is_file() else None
+
+    def save(self, cell: Cell, result: dict[str, Any]) -> None:
+        path = cell.path(self.root)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(f".tmp{os.getpid()}")
+        temporary.write_text(json.dumps(result, indent=2))
+        os.replace(temporary, path)
+
+    def claim(self, cell: Cell) -> bool:
+        """Take the cell's lock (created exclusively); a lock whose process has died is taken over."""
+        lock = cell.path(self.root).with_suffix(".lock")
+        lock.parent.mkdir(parents=True, exist_ok=True)
+        for _ in range(2):
+            try:
+                descriptor = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+            except FileExistsError:
+                try:
+                    owner = int(lock.read_text() or "0")
+                except (OSError, ValueError):
+                    owner = 0
+                if owner and _pid_alive(owner):
+                    return False
+                lock.unlink(missing_ok=True)  # left by a crashed run
+                continue
+            with os.fdopen(descriptor, "w") as handle:
+                handle.write(str(os.getpid()))
+            return True
+        return False
+
+    def release(self, cell: Cell) -> None:
+        cell.path(self.root).with_suffix(".lock").unlink(missing_ok=True)
+
+    def pending(self, cells: list[Cell]) -> Iterator[Cell]:
+        """Cells with no result yet that this process could claim; each is yielded while held."""
+        for cell in cells:
+            if self.result(cell) is None and self.claim(cell):
+                try:
+                    if self.result(cell) is None:  # another process may have finished it meanwhile
+                        yield cell
+                finally:
+                    self.release(cell)

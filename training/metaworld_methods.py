@@ -1,0 +1,161 @@
+"""Every method and variant of the MetaWorld tables, built from one profile so they share architectures
+(the paper insists on it): the same MLP widths for every policy, IDM and decoder, the same LAM."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from clam_core.algos.bc import train_bc
+from clam_core.algos.clam import CLAMConfig, CLAMData, evaluate_lam, fit_stats, normalize_data, train_clam
+from clam_core.algos.dynamo import DynaMoConfig, train_dynamo
+from clam_core.algos.lapa import LAPAConfig, train_lapa
+from clam_core.algos.lapo import lapo_config
+from clam_core.algos.supervised import BatchActor, BCConfig, latent_actor
+from clam_core.algos.vpt import VPTConfig, train_vpt
+from clam_core.data.episodes import LabelledEpisodes
+from clam_core.models.decoders import DecoderConfig
+from clam_core.models.lam import LAMConfig
+from clam_core.models.policies import PolicyConfig
+from clam_core.models.quantizer import VQConfig
+from clam_core.train.config import OptimConfig, RunConfig
+from clam_core.train.runtime import resolve_device
+from training.metaworld_profiles import Profile
+
+MAIN_METHODS = ("bc_al", "vpt", "lapo", "lapa", "dynamo", "mlp_clam", "tf_clam", "bc_expert")
+# Table 6: (discrete latents, joint decoder training) with the transformer LAM.
+ABLATIONS = {
+    "discrete_separate": (True, False),
+    "discrete_joint": (True, True),
+    "continuous_separate": (False, False),
+    "continuous_joint": (False, True),
+}
+Trained = tuple[BatchActor, dict[str, Any]]
+
+
+def _optim(profile: Profile, steps: int) -> OptimConfig:
+    return OptimConfig(steps=steps, warmup_steps=min(profile.warmup_steps, steps // 2))
+
+
+def bc_config(profile: Profile) -> BCConfig:
+    sizes = profile.sizes
+    return BCConfig(sizes.embed_dim, sizes.hidden, profile.batch_size, _optim(profile, profile.policy_steps))
+
+
+def clam_config(
+    profile: Profile,
+    kind: str = "mlp",
+    discrete: bool = False,
+    beta: float = 1.0,
+    latent_dim: int | None = None,
+) -> CLAMConfig:
+    sizes = profile.sizes
+    return CLAMConfig(
+        lam=LAMConfig(
+            kind=kind,
+            latent_dim=latent_dim or sizes.latent_dim,
+            context=sizes.context,
+            mlp_hidden=sizes.hidden,
+            transformer=sizes.transformer,
+            vq=VQConfig(enabled=discrete),
+        ),
+        decoder=DecoderConfig(embed_dim=sizes.embed_dim, hidden=sizes.hidden),
+        policy=PolicyConfig(embed_dim=sizes.embed_dim, hidden=sizes.hidden, chunk_size=1),
+        beta=beta,
+        batch_size=profile.batch_size,
+        decoder_batch_size=profile.batch_size,
+        policy_batch_size=profile.batch_size,
+        stage1=_optim(profile, profile.lam_steps),
+        stage2=_optim(profile, profile.policy_steps),
+    )
+
+
+def _clam(cfg: CLAMConfig, data: CLAMData, run: RunConfig) -> Trained:
+    """Both CLAM stages, plus the collapse check of the paper's Table 9 on the labelled data: the FDM's
+    reconstruction loss against copying the last observation."""
+    _, model, stats = train_clam(cfg, data, run)
+    device = resolve_device(run.device)
+    lam_metrics = evaluate_lam(model, normalize_data(data, stats, device).labelled)
+    return latent_actor(model, stats, device), lam_metrics
+
+
+def train_method(
+    table: str, method: str, profile: Profile, data: CLAMData, expert: LabelledEpisodes, run: RunConfig
+) -> Trained:
+    """Train one cell's method; `expert` (with actions) is only ever used by the privileged BC-Expert."""
+    builders: dict[str, Callable[[], Trained]]
+    if table == "main":
+        builders = {
+            "bc_al": lambda: (train_bc(data.labelled, fit_stats(data), bc_config(profile), run), {}),
+            "bc_expert": lambda: (train_bc(expert, fit_stats(data), bc_config(profile), run), {}),
+            "vpt": lambda: (train_vpt(data, _vpt_config(profile), run), {}),
+            "lapo": lambda: _clam(lapo_config(clam_config(profile, "transformer")), data, run),
+            "lapa": lambda: (train_lapa(_lapa_config(profile), data, run), {}),
+            "dynamo": lambda: (train_dynamo(_dynamo_config(profile), data, run), {}),
+            "mlp_clam": lambda: _clam(clam_config(profile, "mlp"), data, run),
+            "tf_clam": lambda: _clam(clam_config(profile, "transformer"), data, run),
+        }
+    elif table == "ablation":
+        builders = {
+            name: (
+                lambda d=discrete, j=joint: _clam(
+                    clam_config(profile, "transformer", d, 1.0 if j else 0.0), data, run
+                )
+            )
+            for name, (discrete, joint) in ABLATIONS.items()
+        }
+    elif table == "beta":
+        builders = {
+            f"beta={beta:g}": (lambda b=beta: _clam(clam_config(profile, "transformer", beta=b), data, run))
+            for beta in profile.betas
+        }
+    elif table == "latent_dim":
+        builders = {
+            f"latent_dim={dim}": (
+                lambda z=dim: _clam(clam_config(profile, "transformer", latent_dim=z), data, run)
+            )
+            for dim in profile.latent_dims
+        }
+    else:
+        raise ValueError(f"unknown table {table!r}")
+    if method not in builders:
+        raise ValueError(f"unknown method {method!r} for table {table!r}; choose from {sorted(builders)}")
+    return builders[method]()
+
+
+def table_methods(table: str, profile: Profile) -> list[str]:
+    return {
+        "main": list(MAIN_METHODS),
+        "ablation": list(ABLATIONS),
+        "beta": [f"beta={b:g}" for b in profile.betas],
+        "latent_dim": [f"latent_dim={d}" for d in profile.latent_dims],
+    }[table]
+
+
+def _vpt_config(profile: Profile) -> VPTConfig:
+    return VPTConfig(
+        context=profile.sizes.context,
+        idm_hidden=profile.sizes.hidden,
+        idm_batch_size=profile.batch_size,
+        idm_optim=_optim(profile, profile.lam_steps),
+        bc=bc_config(profile),
+    )
+
+
+def _lapa_config(profile: Profile) -> LAPAConfig:
+    return LAPAConfig(
+        clam=clam_config(profile, "transformer"),
+        finetune=_optim(profile, profile.policy_steps),
+        finetune_batch_size=profile.batch_size,
+    )
+
+
+def _dynamo_config(profile: Profile) -> DynaMoConfig:
+    return DynaMoConfig(
+        embed_dim=profile.sizes.embed_dim,
+        latent_dim=profile.sizes.latent_dim,
+        hidden=profile.sizes.hidden,
+        batch_size=profile.batch_size,
+        pretrain=_optim(profile, profile.lam_steps),
+        bc=bc_config(profile),
+    )
