@@ -63,3 +63,17 @@ def test_vq_bottleneck_snaps_latents_to_the_codebook() -> None:
     assert torch.all(distances.min(dim=1).values < 1e-3)  # cdist is computed through a matmul
     assert len(torch.unique(latents.reshape(-1, 16), dim=0)) <= 8
     assert commit_loss.ndim == 0
+
+
+def test_residual_fdm_predicts_the_change_on_top_of_the_last_frame() -> None:
+    small = TransformerSize(d_model=16, n_heads=2, n_layers=1, ff_dim=32)
+    for kind in ("mlp", "transformer"):
+        lam = LatentActionModel(
+            5, LAMConfig(kind=kind, context=2, mlp_hidden=(8,), transformer=small, residual_fdm=True)
+        )
+        last_layer = [m for m in lam.fdm.modules() if isinstance(m, torch.nn.Linear)][-1]
+        torch.nn.init.zeros_(last_layer.weight)
+        torch.nn.init.zeros_(last_layer.bias)
+        out = lam(torch.randn(3, 4, 5))
+        assert torch.equal(out.predictions, out.previous)  # zero change predicted: exactly copy-last
+        assert not torch.equal(out.previous, out.targets)

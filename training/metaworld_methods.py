@@ -58,6 +58,7 @@ def clam_config(
             mlp_hidden=sizes.hidden,
             transformer=sizes.transformer,
             vq=VQConfig(enabled=discrete),
+            residual_fdm=sizes.residual_fdm,
         ),
         decoder=DecoderConfig(embed_dim=sizes.embed_dim, hidden=sizes.hidden),
         policy=PolicyConfig(embed_dim=sizes.embed_dim, hidden=sizes.hidden, chunk_size=1),

@@ -20,6 +20,7 @@ class ModelSizes:
     transformer: TransformerSize
     latent_dim: int = 16
     context: int = 1
+    residual_fdm: bool = False  # LAMConfig.residual_fdm; on assembly (cpu sizes) it did not raise success
 
 
 @dataclass

@@ -21,6 +21,9 @@ class LAMConfig:
     mlp_hidden: tuple[int, ...] = (1024, 1024)  # kind "mlp": 3 linear layers (paper Appendix G.3)
     transformer: TransformerSize = field(default_factory=TransformerSize)  # kind "transformer"
     vq: VQConfig = field(default_factory=VQConfig)
+    # The FDM predicts o_{t+1} - o_t and adds it to o_t. Where consecutive frames barely differ (state
+    # vectors at 5-10 Hz), that leaves the latent to explain the change rather than the whole frame.
+    residual_fdm: bool = False
 
     def __post_init__(self) -> None:
         if self.kind not in LAM_KINDS:
@@ -71,12 +74,15 @@ class LatentActionModel(nn.Module):
     def forward(self, windows: Tensor) -> LAMOutput:
         latents, aux_loss = self.encode(windows)
         count = latents.shape[1]
+        previous = windows[:, -count - 1 : -1]
         predictions = self.fdm(windows[:, :-1], latents)
+        if self.cfg.residual_fdm:
+            predictions = previous + predictions
         return LAMOutput(
             latents=latents,
             predictions=predictions,
             targets=windows[:, -count:],
-            previous=windows[:, -count - 1 : -1],
+            previous=previous,
             aux_loss=aux_loss,
         )
 
