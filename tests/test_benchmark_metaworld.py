@@ -83,6 +83,8 @@ def test_smoke_profile_runs_every_method_and_writes_the_tables(smoke) -> None:
     assert "| tf_clam |" in table and "assembly-v3" in table and "commit" in table
     collapse = main["collapse_check"]["tf_clam"]["assembly-v3/seed0"]
     assert collapse["recon_loss"] > 0 and collapse["copy_last_loss"] > 0
+    cell = json.loads((results / "metaworld_smoke_cells/main/tf_clam/assembly-v3/seed0.json").read_text())
+    assert -1e6 < cell["lam_expert_decoder_r2"] <= 1.0  # decoder against the expert's own actions
 
 
 def test_a_second_run_resumes_without_retraining(smoke) -> None:

@@ -130,7 +130,8 @@ def run_cell(cell: Cell, prof: Profile, data: TaskData, args: argparse.Namespace
 
 
 def collapse_check(store: CellStore, cells: list[Cell]) -> dict[str, dict[str, Any]]:
-    """Paper Table 9: per latent-action method and task, FDM reconstruction vs copy-last loss."""
+    """Paper Table 9 per latent-action method and task (FDM reconstruction vs copy-last loss), with the
+    action decoder's R² on the labelled data and against the expert's own actions."""
     check: dict[str, dict[str, Any]] = {}
     for cell in cells:
         result = store.result(cell)
@@ -139,6 +140,8 @@ def collapse_check(store: CellStore, cells: list[Cell]) -> dict[str, dict[str, A
                 "recon_loss": result["lam_recon_loss"],
                 "copy_last_loss": result["lam_copy_last_loss"],
                 "beats_copy_last": result["lam_recon_loss"] < result["lam_copy_last_loss"],
+                "decoder_r2_labelled": result["lam_decoder_r2"],
+                "decoder_r2_expert": result.get("lam_expert_decoder_r2"),  # against privileged labels
             }
     return check
 

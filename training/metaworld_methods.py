@@ -7,7 +7,16 @@ from collections.abc import Callable
 from typing import Any
 
 from clam_core.algos.bc import train_bc
-from clam_core.algos.clam import CLAMConfig, CLAMData, evaluate_lam, fit_stats, normalize_data, train_clam
+from clam_core.algos.clam import (
+    ACTION_KEY,
+    OBS_KEY,
+    CLAMConfig,
+    CLAMData,
+    evaluate_lam,
+    fit_stats,
+    normalize_data,
+    train_clam,
+)
 from clam_core.algos.dynamo import DynaMoConfig, train_dynamo
 from clam_core.algos.lapa import LAPAConfig, train_lapa
 from clam_core.algos.lapo import lapo_config
@@ -71,12 +80,19 @@ def clam_config(
     )
 
 
-def _clam(cfg: CLAMConfig, data: CLAMData, run: RunConfig) -> Trained:
-    """Both CLAM stages, plus the collapse check of the paper's Table 9 on the labelled data: the FDM's
-    reconstruction loss against copying the last observation."""
+def _clam(cfg: CLAMConfig, data: CLAMData, run: RunConfig, expert: LabelledEpisodes) -> Trained:
+    """Both CLAM stages, plus diagnostics: the collapse check of the paper's Table 9 on the labelled data
+    (FDM reconstruction against copying the last observation) and the decoder's R² against the expert's
+    own actions on the expert's transitions (privileged labels, used for this measurement only)."""
     _, model, stats = train_clam(cfg, data, run)
     device = resolve_device(run.device)
     lam_metrics = evaluate_lam(model, normalize_data(data, stats, device).labelled)
+    expert_normed = LabelledEpisodes(
+        stats.normalize(OBS_KEY, expert.observations.to(device)),
+        expert.episode_ends,
+        stats.normalize(ACTION_KEY, expert.actions.to(device)),
+    )
+    lam_metrics["expert_decoder_r2"] = evaluate_lam(model, expert_normed)["decoder_r2"]
     return latent_actor(model, stats, device), lam_metrics
 
 
@@ -85,36 +101,36 @@ def train_method(
 ) -> Trained:
     """Train one cell's method; `expert` (with actions) is only ever used by the privileged BC-Expert."""
     builders: dict[str, Callable[[], Trained]]
+
+    def clam(cfg: CLAMConfig) -> Trained:
+        return _clam(cfg, data, run, expert)
+
     if table == "main":
         builders = {
             "bc_al": lambda: (train_bc(data.labelled, fit_stats(data), bc_config(profile), run), {}),
             "bc_expert": lambda: (train_bc(expert, fit_stats(data), bc_config(profile), run), {}),
             "vpt": lambda: (train_vpt(data, _vpt_config(profile), run), {}),
-            "lapo": lambda: _clam(lapo_config(clam_config(profile, "transformer")), data, run),
+            "lapo": lambda: clam(lapo_config(clam_config(profile, "transformer"))),
             "lapa": lambda: (train_lapa(_lapa_config(profile), data, run), {}),
             "dynamo": lambda: (train_dynamo(_dynamo_config(profile), data, run), {}),
-            "mlp_clam": lambda: _clam(clam_config(profile, "mlp"), data, run),
-            "tf_clam": lambda: _clam(clam_config(profile, "transformer"), data, run),
+            "mlp_clam": lambda: clam(clam_config(profile, "mlp")),
+            "tf_clam": lambda: clam(clam_config(profile, "transformer")),
         }
     elif table == "ablation":
         builders = {
             name: (
-                lambda d=discrete, j=joint: _clam(
-                    clam_config(profile, "transformer", d, 1.0 if j else 0.0), data, run
-                )
+                lambda d=discrete, j=joint: clam(clam_config(profile, "transformer", d, 1.0 if j else 0.0))
             )
             for name, (discrete, joint) in ABLATIONS.items()
         }
     elif table == "beta":
         builders = {
-            f"beta={beta:g}": (lambda b=beta: _clam(clam_config(profile, "transformer", beta=b), data, run))
+            f"beta={beta:g}": (lambda b=beta: clam(clam_config(profile, "transformer", beta=b)))
             for beta in profile.betas
         }
     elif table == "latent_dim":
         builders = {
-            f"latent_dim={dim}": (
-                lambda z=dim: _clam(clam_config(profile, "transformer", latent_dim=z), data, run)
-            )
+            f"latent_dim={dim}": (lambda z=dim: clam(clam_config(profile, "transformer", latent_dim=z)))
             for dim in profile.latent_dims
         }
     else:
