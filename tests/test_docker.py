@@ -4,6 +4,7 @@ with arguments it declares (or a service the arm driver offers)."""
 
 from __future__ import annotations
 
+import ast
 import shlex
 import subprocess
 import sys
@@ -90,3 +91,39 @@ def test_the_estop_can_be_engaged_and_released_from_compose() -> None:
     services = yaml.safe_load(COMPOSE.read_text())["services"]
     assert shlex.split(services["estop"]["command"])[-1] == "{data: true}"
     assert shlex.split(services["release-estop"]["command"])[-1] == "{data: false}"
+
+
+# Imports the robot image gets elsewhere: ROS 2 and Interbotix Debian/colcon packages, this repository, and
+# the optional oculus_reader (an ADB tool installed by hand next to the headset's APK).
+NOT_FROM_PIP = {
+    "rclpy",
+    "builtin_interfaces",
+    "diagnostic_msgs",
+    "geometry_msgs",
+    "sensor_msgs",
+    "std_msgs",
+    "std_srvs",
+    "interbotix_xs_modules",
+    "clam_core",
+    "clam_ros",
+    "oculus_reader",
+}
+DISTRIBUTION = {"cv2": "opencv-python-headless", "yaml": "pyyaml"}
+
+
+def test_robot_image_pins_every_third_party_module_the_nodes_import() -> None:
+    imported = set()
+    for source in (ROOT / "ros2_ws" / "src" / "clam_ros" / "clam_ros").rglob("*.py"):
+        for node in ast.walk(ast.parse(source.read_text())):
+            if isinstance(node, ast.Import):
+                imported |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                imported.add(node.module.split(".")[0])
+    third_party = imported - set(sys.stdlib_module_names) - NOT_FROM_PIP
+    pinned = {
+        line.split("==")[0].lower()
+        for line in (ROOT / "docker" / "requirements-robot.txt").read_text().splitlines()
+        if "==" in line and not line.startswith("#")
+    }
+    missing = {m for m in third_party if DISTRIBUTION.get(m, m).lower().replace("_", "-") not in pinned}
+    assert third_party >= {"aiohttp", "segno", "cryptography", "numpy"} and not missing, missing
