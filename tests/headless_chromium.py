@@ -6,8 +6,10 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -108,18 +110,20 @@ def load_page(url: str, settle: float = 2.0, timeout: float = 60.0) -> PageRepor
     binary = chromium_binary()
     if binary is None:
         raise FileNotFoundError("chromium is not installed (scripts/bootstrap.sh installs it)")
-    with tempfile.TemporaryDirectory(prefix="clam-chromium-") as profile:
+    # Chromium's helper processes may still write to the profile for a moment after the browser exits.
+    with tempfile.TemporaryDirectory(prefix="clam-chromium-", ignore_cleanup_errors=True) as profile:
         browser = subprocess.Popen(
             [binary, *FLAGS, f"--user-data-dir={profile}", "about:blank"],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
+            start_new_session=True,  # its own process group, so the helpers go with it
         )
         try:
             return asyncio.run(_visit(_devtools_address(browser, timeout), url, settle))
         finally:
-            browser.terminate()
+            os.killpg(browser.pid, signal.SIGTERM)
             try:
                 browser.wait(timeout=10)
             except subprocess.TimeoutExpired:
-                browser.kill()
+                os.killpg(browser.pid, signal.SIGKILL)
                 browser.wait()

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from clam_core.envs.widowx.kinematics import FINGER_LOWER, FINGER_UPPER, forward_kinematics
-from clam_ros.teleop.mapping import ClutchTeleop, ControllerSample, Workspace, quaternion_matrix
+from clam_ros.teleop.mapping import ClutchTeleop, ControllerSample, GripPress, Workspace, quaternion_matrix
 from clam_ros.teleop.oculus_source import OculusReaderSource, matrix_quaternion
 from clam_ros.teleop.protocol import BadMessage, parse_message
 
@@ -36,6 +36,20 @@ def test_clutch_maps_headset_motion_into_the_robot_frame() -> None:
     assert np.allclose(reached[:3, 3], start + [0.05, -0.02, 0.03], atol=1e-3)
     assert np.allclose(reached[:3, :3], forward_kinematics(Q0[:6])[:3, :3], atol=1e-2)
     assert command[6] == pytest.approx(FINGER_LOWER)
+
+
+def test_the_reference_is_the_pose_at_the_press_even_when_the_node_sees_it_late() -> None:
+    grip = GripPress()
+    assert grip.update(_sample([0, 1, 0], grip=False)) is None
+    pressed = _sample([0.0, 1.0, 0.0], stamp=1.0)
+    assert grip.update(pressed) is pressed
+    assert grip.update(_sample([0.0, 1.0, -0.03], stamp=1.1)) is pressed  # held: still the press
+    late = _sample([0.0, 1.0, -0.05], stamp=1.2)  # the node's first tick after the press sees this one
+    teleop = ClutchTeleop(max_speed=10.0)
+    command = teleop.command(late, Q0, 0.0, press=grip.update(late))
+    start = forward_kinematics(Q0[:6])[:3, 3]
+    assert np.allclose(forward_kinematics(command[:6])[:3, 3], start + [0.05, 0.0, 0.0], atol=1e-3)
+    assert grip.update(_sample([0, 1, 0], grip=False)) is None  # released: forgotten
 
 
 def test_workspace_bounds_and_rate_limit() -> None:
@@ -124,13 +138,13 @@ def test_oculus_reader_backend_produces_the_same_samples_as_the_webxr_page() -> 
         deadline = time.monotonic() + 2.0
         while source.latest() is None and time.monotonic() < deadline:
             time.sleep(0.01)
-        sample, buttons, _, connection = source.latest()
+        sample, buttons, _, connection, press = source.latest()
     finally:
         source.stop()
     assert np.allclose(sample.position, [0.1, 1.2, -0.3])
     assert np.allclose(np.abs(sample.orientation), [0.0, 0.3826834, 0.0, 0.9238795], atol=1e-6)
     assert sample.grip and sample.trigger == pytest.approx(0.75) and buttons == {"a": True, "b": False}
-    assert connection == 1
+    assert connection == 1 and press is not None and np.allclose(press.position, sample.position)
     # The clutch mapping takes it like any WebXR sample.
     assert ClutchTeleop().command(sample, Q0, 0.0).shape == (7,)
 

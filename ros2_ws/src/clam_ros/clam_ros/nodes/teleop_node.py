@@ -72,7 +72,7 @@ class TeleopNode(Node):
         latest = self.source.latest()
         if latest is None or self.joints is None:
             return
-        sample, buttons, arrived, connection = latest
+        sample, buttons, arrived, connection, press = latest
         # A new connection, or a headset gone quiet, releases the clutch: motion never continues from
         # reference poses captured in another session.
         quiet = time.monotonic() - arrived > self.sample_timeout
@@ -98,7 +98,7 @@ class TeleopNode(Node):
         joy.header.stamp = stamp
         self.joy_pub.publish(joy)
         was_engaged = self.clutch.engaged
-        command = self.clutch.command(sample, self.joints, now_seconds(self))
+        command = self.clutch.command(sample, self.joints, now_seconds(self), press)
         if self.clutch.engaged != was_engaged:
             self.get_logger().info(
                 "clutch engaged" if self.clutch.engaged else "clutch released: grip let go"

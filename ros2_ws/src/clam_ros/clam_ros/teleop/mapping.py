@@ -80,10 +80,13 @@ class ClutchTeleop:
         wherever the arm is then."""
         self._reference, self._last_target, self._hold = None, None, None
 
-    def command(self, sample: ControllerSample, joints: np.ndarray, now: float) -> np.ndarray:
-        """Joint command (6 joints + gripper) for this sample. While the clutch is released the arm holds
-        its last commanded pose (where it was, at first), so the command stream, and the recorded actions,
-        never pause; the trigger drives the gripper either way."""
+    def command(
+        self, sample: ControllerSample, joints: np.ndarray, now: float, press: ControllerSample | None = None
+    ) -> np.ndarray:
+        """Joint command (6 joints + gripper) for this sample. `press` is the sample in which the grip was
+        pressed (see `GripPress`): the controller's reference pose, even when this call comes later.
+        While the clutch is released the arm holds its last commanded pose (where it was, at first), so the
+        command stream, and the recorded actions, never pause; the trigger drives the gripper either way."""
         q = np.asarray(joints[:6], float)
         gripper = gripper_command(sample.trigger)
         if not sample.grip:
@@ -91,10 +94,11 @@ class ClutchTeleop:
             if self._hold is None:
                 self._hold = q.copy()
             return np.append(self._hold, gripper)
-        if self._reference is None:  # grip pressed: both reference poses captured now
+        if self._reference is None:  # grip pressed: the controller's pose at the press, the arm's now
+            pressed = press or sample
             self._reference = (
-                np.asarray(sample.position, float),
-                quaternion_matrix(sample.orientation),
+                np.asarray(pressed.position, float),
+                quaternion_matrix(pressed.orientation),
                 forward_kinematics(q),
             )
         start_position, start_rotation, ee_start = self._reference
@@ -114,3 +118,21 @@ class ClutchTeleop:
         solution, _ = inverse_kinematics(target, q)
         self._hold = solution
         return np.append(solution, gripper)
+
+
+class GripPress:
+    """Remembers the sample in which the grip went down. The node samples the stream at its control rate,
+    so the first held sample it happens to see can be later than the press; the reference pose must be the
+    pose at the press, or the motion made in between is lost."""
+
+    def __init__(self) -> None:
+        self.press: ControllerSample | None = None
+        self._held = False
+
+    def update(self, sample: ControllerSample) -> ControllerSample | None:
+        if sample.grip and not self._held:
+            self.press = sample
+        elif not sample.grip:
+            self.press = None
+        self._held = sample.grip
+        return self.press

@@ -12,7 +12,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from clam_ros.teleop.mapping import ControllerSample
+from clam_ros.teleop.mapping import ControllerSample, GripPress
+from clam_ros.teleop.server import Latest
 
 
 class ControllerReader(Protocol):
@@ -74,7 +75,8 @@ class OculusReaderSource:
     def __init__(self, reader: ControllerReader | None = None, rate: float = 50.0, hand: str = "r") -> None:
         self.reader = reader if reader is not None else default_reader()
         self.period, self.hand = 1.0 / rate, hand
-        self._latest: tuple[ControllerSample, dict[str, bool], float, int] | None = None
+        self._latest: Latest | None = None
+        self._grip = GripPress()
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._poll, daemon=True, name="oculus-reader")
@@ -88,10 +90,11 @@ class OculusReaderSource:
             poses, buttons = self.reader.get_transformations_and_buttons()
             reading = sample_from_reading(poses or {}, buttons or {}, time.monotonic(), self.hand)
             if reading is not None:
-                with self._lock:
-                    self._latest = (*reading, time.monotonic(), 1)  # one ADB stream: one connection
+                sample, pressed = reading
+                with self._lock:  # one ADB stream: one connection
+                    self._latest = Latest(sample, pressed, time.monotonic(), 1, self._grip.update(sample))
 
-    def latest(self) -> tuple[ControllerSample, dict[str, bool], float, int] | None:
+    def latest(self) -> Latest | None:
         with self._lock:
             return self._latest
 

@@ -10,14 +10,23 @@ import ssl
 import threading
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 from aiohttp import WSMsgType, web
 
 from clam_ros.teleop.certificates import DEFAULT_DIR, ensure_certificate
-from clam_ros.teleop.mapping import ControllerSample
+from clam_ros.teleop.mapping import ControllerSample, GripPress
 from clam_ros.teleop.protocol import MAX_MESSAGE_BYTES, BadMessage, parse_message
 
 WEB_DIR = Path(__file__).with_name("web")
+
+
+class Latest(NamedTuple):
+    sample: ControllerSample
+    buttons: dict[str, bool]
+    arrived: float  # time.monotonic()
+    connection: int
+    press: ControllerSample | None  # the sample in which the grip went down; None while released
 
 
 class TeleopServer:
@@ -27,15 +36,16 @@ class TeleopServer:
         self.host, self.port, self.token = host, port, token
         self.cert_file, self.key_file = ensure_certificate(cert_dir, (host,) if host != "0.0.0.0" else ())
         self._lock = threading.Lock()
-        self._latest: tuple[ControllerSample, dict[str, bool], float, int] | None = None
+        self._latest: Latest | None = None
         self.accepted = self.rejected = self.refused = 0
         self._connections = 0
         self._loop = asyncio.new_event_loop()
         self._runner: web.AppRunner | None = None
         self._thread: threading.Thread | None = None
 
-    def latest(self) -> tuple[ControllerSample, dict[str, bool], float, int] | None:
-        """The newest sample, its buttons, when it arrived (time.monotonic) and which connection sent it."""
+    def latest(self) -> Latest | None:
+        """The newest sample, its buttons, when it arrived (time.monotonic), which connection sent it, and
+        the sample in which the grip was pressed (None while released)."""
         with self._lock:
             return self._latest
 
@@ -55,6 +65,7 @@ class TeleopServer:
         self._connections += 1
         connection = self._connections
         last_stamp = float("-inf")
+        grip = GripPress()
         async for message in socket:
             if message.type != WSMsgType.TEXT:
                 self.rejected += 1
@@ -70,7 +81,7 @@ class TeleopServer:
             last_stamp = sample.stamp
             self.accepted += 1
             with self._lock:
-                self._latest = (sample, buttons, time.monotonic(), connection)
+                self._latest = Latest(sample, buttons, time.monotonic(), connection, grip.update(sample))
         return socket
 
     def start(self) -> str:
