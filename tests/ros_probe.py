@@ -102,7 +102,10 @@ class Probe:
         return future.result()
 
     def close(self) -> None:
+        # Let the spin thread finish before destroying the node, so the node is not destroyed from that
+        # thread when it lets go of it: seen once hanging in Fast DDS's participant teardown.
         self.executor.shutdown()
+        self.thread.join(timeout=10)
         self.node.destroy_node()
 
 
@@ -132,9 +135,11 @@ class CameraListener:
         )
         self.executor = SingleThreadedExecutor()
         self.executor.add_node(self.node)
-        threading.Thread(target=self.executor.spin, daemon=True).start()
+        self.thread = threading.Thread(target=self.executor.spin, daemon=True)
+        self.thread.start()
 
     def close(self) -> None:
         self.executor.shutdown()
+        self.thread.join(timeout=10)  # as in Probe.close
         self.node.destroy_node()
         rclpy.shutdown()
