@@ -8,13 +8,11 @@ from typing import Any
 
 from clam_core.algos.bc import train_bc
 from clam_core.algos.clam import (
-    ACTION_KEY,
-    OBS_KEY,
     CLAMConfig,
     CLAMData,
     evaluate_lam,
     fit_stats,
-    normalize_data,
+    normalize_labelled,
     train_clam,
 )
 from clam_core.algos.dynamo import DynaMoConfig, train_dynamo
@@ -86,13 +84,9 @@ def _clam(cfg: CLAMConfig, data: CLAMData, run: RunConfig, expert: LabelledEpiso
     own actions on the expert's transitions (privileged labels, used for this measurement only)."""
     _, model, stats = train_clam(cfg, data, run)
     device = resolve_device(run.device)
-    lam_metrics = evaluate_lam(model, normalize_data(data, stats, device).labelled)
-    expert_normed = LabelledEpisodes(
-        stats.normalize(OBS_KEY, expert.observations.to(device)),
-        expert.episode_ends,
-        stats.normalize(ACTION_KEY, expert.actions.to(device)),
-    )
-    lam_metrics["expert_decoder_r2"] = evaluate_lam(model, expert_normed)["decoder_r2"]
+    lam_metrics = evaluate_lam(model, normalize_labelled(data.labelled, stats, device))
+    expert_metrics = evaluate_lam(model, normalize_labelled(expert, stats, device))
+    lam_metrics["expert_decoder_r2"] = expert_metrics["decoder_r2"]
     return latent_actor(model, stats, device), lam_metrics
 
 

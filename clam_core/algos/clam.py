@@ -145,18 +145,29 @@ def fit_stats(data: CLAMData) -> NormStats:
     return NormStats.fit({OBS_KEY: observations, ACTION_KEY: data.labelled.actions})
 
 
-def normalize_data(data: CLAMData, stats: NormStats, device: torch.device) -> CLAMData:
-    def obs(episodes: ObservationEpisodes) -> ObservationEpisodes:
-        return ObservationEpisodes(
-            stats.normalize(OBS_KEY, episodes.observations.to(device)), episodes.episode_ends
-        )
+def normalize_observations(
+    episodes: ObservationEpisodes, stats: NormStats, device: torch.device
+) -> ObservationEpisodes:
+    observations = stats.normalize(OBS_KEY, episodes.observations.to(device))
+    return ObservationEpisodes(observations, episodes.episode_ends)
 
-    labelled = LabelledEpisodes(
-        stats.normalize(OBS_KEY, data.labelled.observations.to(device)),
-        data.labelled.episode_ends,
-        stats.normalize(ACTION_KEY, data.labelled.actions.to(device)),
+
+def normalize_labelled(
+    episodes: LabelledEpisodes, stats: NormStats, device: torch.device
+) -> LabelledEpisodes:
+    return LabelledEpisodes(
+        stats.normalize(OBS_KEY, episodes.observations.to(device)),
+        episodes.episode_ends,
+        stats.normalize(ACTION_KEY, episodes.actions.to(device)),
     )
-    return CLAMData(labelled=labelled, unlabelled=obs(data.unlabelled), expert=obs(data.expert))
+
+
+def normalize_data(data: CLAMData, stats: NormStats, device: torch.device) -> CLAMData:
+    return CLAMData(
+        labelled=normalize_labelled(data.labelled, stats, device),
+        unlabelled=normalize_observations(data.unlabelled, stats, device),
+        expert=normalize_observations(data.expert, stats, device),
+    )
 
 
 def checkpoint_config(cfg: CLAMConfig, obs_dim: int, action_dim: int) -> dict:

@@ -11,9 +11,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from clam_core.algos.clam import OBS_KEY, CLAMData, fit_stats
+from clam_core.algos.clam import OBS_KEY, CLAMData, fit_stats, normalize_observations
 from clam_core.algos.supervised import ActionPolicy, BatchActor, BCConfig, episode_windows, fit_regression
-from clam_core.data.episodes import ObservationEpisodes
 from clam_core.models.mlp import mlp
 from clam_core.train.config import OptimConfig, RunConfig
 from clam_core.train.loop import Trainer
@@ -63,10 +62,7 @@ def off_diagonal_covariance(embeddings: Tensor) -> Tensor:
 def train_dynamo(cfg: DynaMoConfig, data: CLAMData, run: RunConfig) -> BatchActor:
     device = resolve_device(run.device)
     stats = fit_stats(data)
-    unlabelled = ObservationEpisodes(
-        stats.normalize(OBS_KEY, data.unlabelled.observations.to(device)), data.unlabelled.episode_ends
-    )
-    pairs, _, _ = episode_windows(unlabelled, context=0)
+    pairs, _, _ = episode_windows(normalize_observations(data.unlabelled, stats, device), context=0)
     model = DynaMoModel(data.unlabelled.obs_dim, cfg).to(device)
     generator = torch.Generator(device=device).manual_seed(run.seed)
 

@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
-from clam_core.algos.clam import OBS_KEY, CLAMData, fit_stats
+from clam_core.algos.clam import OBS_KEY, CLAMData, fit_stats, normalize_observations
 from clam_core.algos.supervised import ActionPolicy, BatchActor, BCConfig, episode_windows, fit_regression
-from clam_core.data.episodes import LabelledEpisodes, ObservationEpisodes
+from clam_core.data.episodes import LabelledEpisodes
 from clam_core.models.mlp import mlp
 from clam_core.train.config import OptimConfig, RunConfig
 from clam_core.train.runtime import resolve_device
@@ -36,12 +36,6 @@ class ActionIDM(nn.Module):
         return torch.tanh(self.net(windows.flatten(1)))
 
 
-def _normalised(episodes: ObservationEpisodes, stats, device) -> ObservationEpisodes:
-    return ObservationEpisodes(
-        stats.normalize(OBS_KEY, episodes.observations.to(device)), episodes.episode_ends
-    )
-
-
 def train_vpt(data: CLAMData, cfg: VPTConfig, run: RunConfig) -> BatchActor:
     device = resolve_device(run.device)
     stats = fit_stats(data)
@@ -64,7 +58,8 @@ def train_vpt(data: CLAMData, cfg: VPTConfig, run: RunConfig) -> BatchActor:
         {"algo": "vpt"},
     )
     idm.eval()
-    expert_windows, expert_obs, _ = episode_windows(_normalised(data.expert, stats, device), cfg.context)
+    expert = normalize_observations(data.expert, stats, device)
+    expert_windows, expert_obs, _ = episode_windows(expert, cfg.context)
     with torch.no_grad():
         pseudo_actions = torch.cat([idm(chunk) for chunk in expert_windows.split(4096)])
     policy = ActionPolicy(labelled.obs_dim, labelled.action_dim, cfg.bc).to(device)
