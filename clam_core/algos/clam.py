@@ -19,6 +19,7 @@ from torch import Tensor, nn
 
 from clam_core.data.episodes import LabelledEpisodes, ObservationEpisodes
 from clam_core.data.normalization import NormStats
+from clam_core.data.observation_layout import ObservationLayout
 from clam_core.data.windows import (
     LabelledWindowSampler,
     ObservationWindowSampler,
@@ -27,8 +28,9 @@ from clam_core.data.windows import (
 )
 from clam_core.metrics import mse, r2_score
 from clam_core.models.decoders import ActionDecoder, DecoderConfig
-from clam_core.models.lam import LAMConfig, LatentActionModel
-from clam_core.models.policies import MLPLatentPolicy, PolicyConfig
+from clam_core.models.image_policy import IDMFrameTokens
+from clam_core.models.lam import LAMConfig, LatentActionModel, as_layout
+from clam_core.models.policies import PolicyConfig, build_latent_policy
 from clam_core.train.checkpoint import save_checkpoint
 from clam_core.train.config import OptimConfig, RunConfig
 from clam_core.train.distributed import device_for, init_distributed
@@ -64,11 +66,18 @@ class CLAMData:
 
 
 class CLAMModel(nn.Module):
-    def __init__(self, cfg: CLAMConfig, obs_dim: int, action_dim: int) -> None:
+    def __init__(self, cfg: CLAMConfig, observations: ObservationLayout | int, action_dim: int) -> None:
         super().__init__()
-        self.lam = LatentActionModel(obs_dim, cfg.lam)
+        layout = as_layout(observations)
+        self.lam = LatentActionModel(layout, cfg.lam)
         self.decoder = ActionDecoder(cfg.lam.latent_dim, action_dim, cfg.decoder)
-        self.policy = MLPLatentPolicy(obs_dim, cfg.lam.latent_dim, cfg.policy)
+        self.policy = build_latent_policy(layout, cfg.lam.latent_dim, cfg.policy, self.lam.idm)
+
+    def start_policy_from_idm(self) -> None:
+        """With the `idm` image backbone: copy the trained IDM's weights into the policy's encoder."""
+        backbone = getattr(self.policy, "backbone", None)
+        if isinstance(backbone, IDMFrameTokens):
+            backbone.idm.load_state_dict(self.lam.idm.state_dict())
 
 
 def stage1_losses(
@@ -140,9 +149,14 @@ def evaluate_lam(model: CLAMModel, labelled: LabelledEpisodes) -> dict[str, floa
     }
 
 
-def fit_stats(data: CLAMData) -> NormStats:
-    observations = torch.cat([data.unlabelled.observations, data.labelled.observations])
-    return NormStats.fit({OBS_KEY: observations, ACTION_KEY: data.labelled.actions})
+def fit_stats(data: CLAMData, layout: ObservationLayout | None = None) -> NormStats:
+    """Mean/std of the state and the actions; pixels get fixed statistics (see observation_layout)."""
+    layout = layout or ObservationLayout(data.labelled.obs_dim)
+    size = layout.state_dim
+    states = torch.cat([data.unlabelled.observations[:, :size], data.labelled.observations[:, :size]])
+    stats = NormStats.fit({OBS_KEY: states, ACTION_KEY: data.labelled.actions})
+    stats.mean[OBS_KEY], stats.std[OBS_KEY] = layout.full_stats(stats.mean[OBS_KEY], stats.std[OBS_KEY])
+    return stats
 
 
 def normalize_observations(
@@ -170,29 +184,36 @@ def normalize_data(data: CLAMData, stats: NormStats, device: torch.device) -> CL
     )
 
 
-def checkpoint_config(cfg: CLAMConfig, obs_dim: int, action_dim: int) -> dict:
+def checkpoint_config(cfg: CLAMConfig, layout: ObservationLayout, action_dim: int) -> dict:
     return {
         "algo": "clam",
         "clam": draccus.encode(cfg),
-        "obs_dim": obs_dim,
+        "obs_dim": layout.dim,
+        "layout": layout.to_dict(),
         "action_dim": action_dim,
         "obs_key": OBS_KEY,
         "action_key": ACTION_KEY,
     }
 
 
-def train_clam(cfg: CLAMConfig, data: CLAMData, run: RunConfig) -> tuple[Path, CLAMModel, NormStats]:
+def train_clam(
+    cfg: CLAMConfig, data: CLAMData, run: RunConfig, layout: ObservationLayout | None = None
+) -> tuple[Path, CLAMModel, NormStats]:
     """Both stages; writes `<out_dir>/checkpoint` (what `LatentActionAgent.load` reads) and returns it with
-    the trained model (in eval mode) and the normalisation stats."""
+    the trained model (in eval mode) and the normalisation stats. `layout` describes image observations
+    (flattened as in `ObservationLayout`); without it the observations are state vectors."""
     seed_everything(run.seed)
     device = resolve_device(run.device)
     distributed = init_distributed(device)
     device = device_for(str(device), distributed)
-    stats = fit_stats(data)
+    layout = layout or ObservationLayout(data.labelled.obs_dim)
+    if layout.dim != data.labelled.obs_dim:
+        raise ValueError(f"observations have {data.labelled.obs_dim} features, the layout {layout.dim}")
+    stats = fit_stats(data, layout)
     normed = normalize_data(data, stats, device)
-    obs_dim, action_dim = data.labelled.obs_dim, data.labelled.action_dim
-    model = CLAMModel(cfg, obs_dim, action_dim).to(device)
-    config = checkpoint_config(cfg, obs_dim, action_dim)
+    action_dim = data.labelled.action_dim
+    model = CLAMModel(cfg, layout, action_dim).to(device)
+    config = checkpoint_config(cfg, layout, action_dim)
     context = cfg.lam.context
 
     unlabelled = ObservationWindowSampler(normed.unlabelled, context, device, run.seed, distributed)
@@ -211,6 +232,7 @@ def train_clam(cfg: CLAMConfig, data: CLAMData, run: RunConfig) -> tuple[Path, C
     stage1.fit(lambda step: stage1_losses(model, cfg, unlabelled, labelled, step))
 
     inputs, targets = relabel(model.lam, normed.expert, cfg.policy.chunk_size)
+    model.start_policy_from_idm()
     if inputs.shape[0] == 0:
         raise ValueError("no expert episode is long enough to relabel; check the context and chunk size")
     generator = torch.Generator(device=device).manual_seed(run.seed + 2)

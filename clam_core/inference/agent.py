@@ -2,7 +2,7 @@
 
 agent = LatentActionAgent.load(checkpoint_dir)
 agent.reset()
-action = agent.act(observation)   # observation: state vector or {"observation.state": ...}
+action = agent.act(observation)   # state vector, or {"observation.state": ..., "observation.images.<c>": ...}
 """
 
 from __future__ import annotations
@@ -16,9 +16,11 @@ import torch
 
 from clam_core.algos.clam import CLAMConfig
 from clam_core.data.normalization import NormStats
+from clam_core.data.observation_layout import ObservationLayout
 from clam_core.inference.ensembler import TemporalEnsembler
 from clam_core.models.decoders import ActionDecoder
-from clam_core.models.policies import MLPLatentPolicy
+from clam_core.models.lam import LatentActionModel
+from clam_core.models.policies import build_latent_policy
 from clam_core.train.checkpoint import CheckpointError, load_checkpoint, load_module
 
 SUPPORTED_ALGOS = ("clam",)
@@ -27,15 +29,17 @@ SUPPORTED_ALGOS = ("clam",)
 class LatentActionAgent:
     def __init__(
         self,
-        policy: MLPLatentPolicy,
+        policy: torch.nn.Module,
         decoder: ActionDecoder,
         stats: NormStats,
+        layout: ObservationLayout,
         obs_key: str,
         action_key: str,
         ensemble_coeff: float,
         device: torch.device,
     ) -> None:
         self.policy = policy.eval()
+        self.layout = layout
         self.decoder = decoder.eval()
         self.stats = stats
         self.obs_key = obs_key
@@ -56,12 +60,16 @@ class LatentActionAgent:
         try:
             cfg = draccus.decode(CLAMConfig, checkpoint.config["clam"])
             obs_dim, action_dim = int(checkpoint.config["obs_dim"]), int(checkpoint.config["action_dim"])
+            layout = ObservationLayout.from_dict(checkpoint.config.get("layout", {"state_dim": obs_dim}))
         except (KeyError, TypeError, ValueError, draccus.ParsingError) as error:
             raise CheckpointError(f"{config_file}: invalid CLAM config ({error})") from error
         if checkpoint.stats is None:
             raise CheckpointError(f"{checkpoint.path / 'stats.safetensors'}: file not found")
         torch_device = torch.device(device)
-        policy = MLPLatentPolicy(obs_dim, cfg.lam.latent_dim, cfg.policy)
+        # An IDM-backbone policy holds its own copy of the IDM: build one to give it the right shape.
+        uses_idm = cfg.lam.kind == "spacetime" and cfg.policy.image.backbone == "idm"
+        idm = LatentActionModel(layout, cfg.lam).idm if uses_idm else None
+        policy = build_latent_policy(layout, cfg.lam.latent_dim, cfg.policy, idm)
         decoder = ActionDecoder(cfg.lam.latent_dim, action_dim, cfg.decoder)
         load_module(policy, checkpoint, "policy")
         load_module(decoder, checkpoint, "decoder")
@@ -69,6 +77,7 @@ class LatentActionAgent:
             policy.to(torch_device),
             decoder.to(torch_device),
             checkpoint.stats,
+            layout,
             checkpoint.config.get("obs_key", "observation.state"),
             checkpoint.config.get("action_key", "action"),
             cfg.policy.ensemble_coeff if ensemble_coeff is None else ensemble_coeff,
@@ -81,9 +90,14 @@ class LatentActionAgent:
     @torch.no_grad()
     def predict_chunk(self, observation: Mapping[str, np.ndarray] | np.ndarray) -> torch.Tensor:
         """The decoded action chunk [k, A] for this observation (unnormalised), without ensembling."""
-        state = observation[self.obs_key] if isinstance(observation, Mapping) else observation
-        obs = torch.as_tensor(np.asarray(state), dtype=torch.float32, device=self.device)
-        obs = self.stats.normalize(self.obs_key, obs.reshape(1, -1))
+        if self.layout.has_images:
+            if not isinstance(observation, Mapping):
+                raise TypeError("this policy sees cameras: pass a dict with the state and the images")
+            flat = self.layout.flatten_observation(observation)
+        else:
+            state = observation[self.obs_key] if isinstance(observation, Mapping) else observation
+            flat = torch.as_tensor(np.asarray(state), dtype=torch.float32)
+        obs = self.stats.normalize(self.obs_key, flat.to(self.device).reshape(1, -1))
         latents = self.policy(obs)[0]
         return self.stats.unnormalize(self.action_key, self.decoder(latents)).cpu()
 

@@ -6,11 +6,13 @@ from dataclasses import dataclass, field
 
 from torch import Tensor, nn
 
+from clam_core.data.observation_layout import ObservationLayout
 from clam_core.models.lam_mlp import MLPFDM, MLPIDM
+from clam_core.models.lam_spacetime import SpaceTimeFDM, SpaceTimeIDM, SpaceTimeSize
 from clam_core.models.lam_transformer import TransformerFDM, TransformerIDM, TransformerSize
 from clam_core.models.quantizer import VQConfig
 
-LAM_KINDS = ("mlp", "transformer")
+LAM_KINDS = ("mlp", "transformer", "spacetime")
 
 
 @dataclass
@@ -20,6 +22,7 @@ class LAMConfig:
     context: int = 1  # H: frames of history before o_t
     mlp_hidden: tuple[int, ...] = (1024, 1024)  # kind "mlp": 3 linear layers (paper Appendix G.3)
     transformer: TransformerSize = field(default_factory=TransformerSize)  # kind "transformer"
+    spacetime: SpaceTimeSize = field(default_factory=SpaceTimeSize)  # kind "spacetime" (images)
     vq: VQConfig = field(default_factory=VQConfig)
     # The FDM predicts o_{t+1} - o_t and adds it to o_t. Where consecutive frames barely differ (state
     # vectors at 5-10 Hz), that leaves the latent to explain the change rather than the whole frame.
@@ -44,11 +47,21 @@ class LAMOutput:
     aux_loss: Tensor  # VQ commitment loss (zero when continuous)
 
 
+def as_layout(observations: ObservationLayout | int) -> ObservationLayout:
+    """A layout, or a plain state dimension for state-only models."""
+    return observations if isinstance(observations, ObservationLayout) else ObservationLayout(observations)
+
+
 class LatentActionModel(nn.Module):
-    def __init__(self, obs_dim: int, cfg: LAMConfig) -> None:
+    def __init__(self, observations: ObservationLayout | int, cfg: LAMConfig) -> None:
         super().__init__()
         self.cfg = cfg
-        if cfg.kind == "mlp":
+        layout = as_layout(observations)
+        obs_dim = layout.dim
+        if cfg.kind == "spacetime":
+            self.idm = SpaceTimeIDM(layout, cfg.latent_dim, cfg.window, cfg.spacetime)
+            self.fdm = SpaceTimeFDM(layout, cfg.latent_dim, cfg.window, cfg.spacetime)
+        elif cfg.kind == "mlp":
             self.idm = MLPIDM(obs_dim, cfg.latent_dim, cfg.window, cfg.mlp_hidden)
             self.fdm = MLPFDM(obs_dim, cfg.latent_dim, cfg.window, cfg.mlp_hidden)
         else:

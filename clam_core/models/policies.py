@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from torch import Tensor, nn
 
+from clam_core.data.observation_layout import ObservationLayout
+from clam_core.models.image_policy import ChunkedImagePolicy, ImagePolicyConfig
 from clam_core.models.mlp import mlp
 
 
@@ -15,6 +17,7 @@ class PolicyConfig:
     hidden: tuple[int, ...] = (1024, 1024)
     chunk_size: int = 1
     ensemble_coeff: float = 0.5  # m in w_i = exp(-m * i) at inference (paper's real-robot value)
+    image: ImagePolicyConfig = field(default_factory=ImagePolicyConfig)  # used when there are cameras
 
 
 class MLPLatentPolicy(nn.Module):
@@ -31,3 +34,12 @@ class MLPLatentPolicy(nn.Module):
         """[B, obs_dim] -> [B, chunk_size, latent_dim]."""
         out = self.head(self.embed(observations))
         return out.view(*observations.shape[:-1], self.chunk_size, self.latent_dim)
+
+
+def build_latent_policy(
+    layout: ObservationLayout, latent_dim: int, cfg: PolicyConfig, idm: nn.Module | None = None
+) -> nn.Module:
+    """The MLP policy on states, the chunked transformer on images (+ state)."""
+    if layout.has_images:
+        return ChunkedImagePolicy(layout, latent_dim, cfg.chunk_size, cfg.image, idm)
+    return MLPLatentPolicy(layout.state_dim, latent_dim, cfg)
