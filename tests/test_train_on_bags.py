@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from train_cli import ROOT, SMALL, TRAIN
+from train_cli import ROOT, SMALL, SMALL_IMAGES, TRAIN
 
 from clam_core.data.bags import EpisodeBagWriter, EpisodeMeta, read_episode_bag
 from clam_core.envs.widowx.datagen import record_episode
@@ -19,10 +19,19 @@ from clam_core.envs.widowx.env import WidowXKitchenEnv
 from clam_core.inference import LatentActionAgent
 
 
-def write_bag(path: Path, states: np.ndarray, actions: np.ndarray, kind: str, accepted: bool = True) -> Path:
-    writer = EpisodeBagWriter(path, EpisodeMeta(kind=kind, task="microwave", start_time=time.time()))
+def write_bag(
+    path: Path,
+    states: np.ndarray,
+    actions: np.ndarray,
+    kind: str,
+    accepted: bool = True,
+    images: dict[str, np.ndarray] | None = None,
+) -> Path:
+    images = images or {}
+    meta = EpisodeMeta(kind=kind, task="microwave", start_time=time.time(), cameras=sorted(images))
+    writer = EpisodeBagWriter(path, meta)
     for step, (state, action) in enumerate(zip(states, actions, strict=True)):
-        writer.write(step * 200_000_000, state, action)
+        writer.write(step * 200_000_000, state, action, {c: frames[step] for c, frames in images.items()})
     return writer.close(accepted)
 
 
@@ -54,7 +63,7 @@ def test_bags_round_trip_and_expert_actions_stay_hidden(bags) -> None:
     assert read_episode_bag(bags["expert"] / "expert_0", with_actions=False).actions is None
 
 
-def _train(bags, out: Path, cache: Path) -> subprocess.CompletedProcess:
+def _train(bags, out: Path, cache: Path, options: list[str] = SMALL) -> subprocess.CompletedProcess:
     command = [
         sys.executable,
         TRAIN,
@@ -70,7 +79,7 @@ def _train(bags, out: Path, cache: Path) -> subprocess.CompletedProcess:
         "cpu",
         "--cache-dir",
         str(cache),
-        *SMALL,
+        *options,
     ]
     return subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=ROOT)
 
@@ -121,3 +130,43 @@ def test_help_explains_the_options() -> None:
     assert (
         "--play BAG" in result.stdout and "--expert BAG" in result.stdout and "--help-clam" in result.stdout
     )
+
+
+@pytest.fixture(scope="module")
+def image_bags(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("image_bags")
+    env = WidowXKitchenEnv("microwave", image_size=48)
+    for kind, seeds in (("play", range(3)), ("expert", range(50, 52))):
+        for seed in seeds:
+            episode = record_episode(env, kind, seed=seed, length=15)
+            write_bag(
+                root / kind / f"{kind}_{seed}", episode.states, episode.actions, kind, images=episode.images
+            )
+    env.close()
+    return {"play": root / "play", "expert": root / "expert"}
+
+
+def test_train_py_on_camera_images_gives_an_image_policy(image_bags, tmp_path: Path) -> None:
+    options = ["--cameras", "external", "shoulder", *SMALL_IMAGES]
+    result = _train(image_bags, tmp_path / "run", tmp_path / "cache", options)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    agent = LatentActionAgent.load(tmp_path / "run" / "checkpoint")
+    assert agent.layout.cameras == ("external", "shoulder") and agent.layout.image_size == 32
+    env = WidowXKitchenEnv("microwave", image_size=48)
+    observation, _ = env.reset(seed=3)
+    env.close()
+    first = agent.act(observation)
+    assert first.shape == (7,) and np.isfinite(first).all()
+    changed = dict(
+        observation, **{"observation.images.external": 255 - observation["observation.images.external"]}
+    )
+    assert not np.allclose(agent.predict_chunk(changed), agent.predict_chunk(observation))  # it looks
+    with pytest.raises(KeyError, match="shoulder"):
+        agent.act({k: v for k, v in observation.items() if not k.endswith("shoulder")})
+
+
+def test_image_options_must_agree(image_bags, tmp_path: Path) -> None:
+    without_lam = _train(image_bags, tmp_path / "a", tmp_path / "cache", ["--cameras", "external", *SMALL])
+    assert without_lam.returncode == 2 and "--clam.lam.kind spacetime" in without_lam.stderr
+    without_cameras = _train(image_bags, tmp_path / "b", tmp_path / "cache", SMALL_IMAGES)
+    assert without_cameras.returncode == 2 and "--cameras" in without_cameras.stderr

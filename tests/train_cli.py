@@ -32,3 +32,8 @@ SMALL = [
     "--run.progress",
     "false",
 ]
+# Image-based CLAM at toy width: Space-Time LAM and chunked ResNet18 policy on 32x32 images.
+SMALL_IMAGES = [*SMALL, "--image-size", "32", "--clam.lam.kind", "spacetime", "--clam.policy.chunk_size", "5"]
+for _prefix in ("--clam.lam.spacetime", "--clam.policy.image"):
+    SMALL_IMAGES += [f"{_prefix}.d_model", "32", f"{_prefix}.n_heads", "2", f"{_prefix}.n_layers", "1"]
+    SMALL_IMAGES += [f"{_prefix}.ff_dim", "64"]
