@@ -4,6 +4,8 @@ Parameters: `checkpoint` (required), `control_rate` (5 Hz), `ensemble_coeff` (< 
 `camera_names` (watched and fed to the agent as observation.images.<name>), `camera_topic` (a template with
 {name}), `joint_states_topic`, `command_topic`, `episode_length`, `autostart`, `device`.
 Services: `~/start`, `~/stop` (Trigger). Diagnostics on /diagnostics: inference latency and loop jitter.
+A command's header stamp is the instant its observation was read, so a subscriber measures the
+observation-to-command latency as its receive time minus the stamp.
 """
 
 from __future__ import annotations
@@ -80,9 +82,10 @@ class PolicyNode(Node):
 
     def _tick(self) -> None:
         previous = self.runner.status
-        tick = self.runner.tick(now_seconds(self))
+        observed = self.get_clock().now()
+        tick = self.runner.tick(observed.nanoseconds * 1e-9)
         if tick.command is not None:
-            self.command_pub.publish(command_msg(tick.command, self.get_clock().now().to_msg()))
+            self.command_pub.publish(command_msg(tick.command, observed.to_msg()))
         if tick.status != previous:
             self.get_logger().info(f"policy: {tick.status}")
 
