@@ -13,6 +13,7 @@ Writes training/results/policy_latency.{json,md}.
 
 from __future__ import annotations
 
+import os
 import sys
 import tempfile
 import threading
@@ -24,7 +25,7 @@ import numpy as np
 import torch
 
 from clam_bringup.graph import policy_graph, task_config
-from clam_bringup.processes import start_graph, stop_graph
+from clam_bringup.processes import ros_environment, start_graph, stop_graph
 from clam_core.algos.clam import ACTION_KEY, OBS_KEY, CLAMConfig, CLAMModel, checkpoint_config
 from clam_core.data.bags import JOINT_NAMES
 from clam_core.data.normalization import NormStats
@@ -135,6 +136,7 @@ def measure(cfg: LatencyBenchConfig, image_size: int, work: Path) -> dict:
 
 def main(argv: list[str] | None = None) -> list[dict]:
     cfg = parse_config(LatencyBenchConfig, argv)
+    os.environ.update(ros_environment())  # this process's probe too: loopback discovery, the image profile
     rows = []
     with tempfile.TemporaryDirectory(prefix="clam-latency-") as work:
         for size in cfg.image_sizes:

@@ -222,6 +222,10 @@ class WidowXKitchenEnv(gym.Env):
         truncated = self._steps >= self.episode_length
         return self._observation(), float(status.success), False, truncated, info
 
+    def task_status(self) -> dict[str, Any]:
+        """Success and partial success of the current state, latched since the last reset (as in `info`)."""
+        return self._info(tasks.evaluate(self.task, self.state, self._initial))
+
     def _info(self, status: tasks.TaskStatus) -> dict[str, Any]:
         self._latched = tasks.TaskStatus(
             self._latched.success or status.success, self._latched.partial or status.partial or status.success

@@ -40,7 +40,19 @@ class TwinArm:
 
     def __init__(self, task: str = "microwave", seed: int = 0) -> None:
         self.env = WidowXKitchenEnv(task, cameras=())
+        self.seed = seed
         self.env.reset(seed=seed)
+
+    def reset_scene(self) -> int:
+        """A new layout of the kitchen (the next seed) with the arm at its start pose; returns the seed."""
+        self.seed += 1
+        self.env.reset(seed=self.seed)
+        return self.seed
+
+    def task_status(self) -> dict[str, bool]:
+        """The twin's success detectors, latched since the last scene reset."""
+        info = self.env.task_status()
+        return {"success": bool(info["success"]), "partial_success": bool(info["partial_success"])}
 
     def read(self) -> tuple[np.ndarray, np.ndarray]:
         return self.env.joint_state().astype(np.float64), self.env.joint_velocity()

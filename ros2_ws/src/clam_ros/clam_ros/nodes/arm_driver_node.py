@@ -3,15 +3,19 @@
 Topics (relative to the robot namespace): `joint_states` (out), `joint_commands` (in, sensor_msgs/JointState),
 `estop` (in, std_msgs/Bool: true engages). Services: `go_home`, `go_sleep` (Trigger), `torque_enable`
 (SetBool), `estop` (SetBool: true engages, false releases). The sim backend also publishes `/twin/state`
-for the twin's camera nodes.
+for the twin's camera nodes and scripted operators, `/twin/task_status` (JSON: success, partial_success,
+seed; latched since the last reset) for evaluations, and offers `reset_scene` (Trigger: a new kitchen
+layout from the next seed, arm at its start pose, holding).
 """
 
 from __future__ import annotations
 
+import json
+
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from rclpy.node import Node
 from sensor_msgs.msg import JointState
-from std_msgs.msg import Bool, Float64MultiArray
+from std_msgs.msg import Bool, Float64MultiArray, String
 from std_srvs.srv import SetBool, Trigger
 
 from clam_ros.arm_backends import InterbotixArm, TwinArm, home_target, sleep_target
@@ -21,6 +25,7 @@ from clam_ros.nodes.runner import now_seconds, run_node
 from clam_ros.safety import SafetyLimits
 
 TWIN_STATE_TOPIC = "/twin/state"
+TWIN_STATUS_TOPIC = "/twin/task_status"
 
 
 class ArmDriverNode(Node):
@@ -47,11 +52,11 @@ class ArmDriverNode(Node):
         self.period = 1.0 / publish_rate
         self.state_pub = self.create_publisher(JointState, "joint_states", 10)
         self.diagnostics_pub = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
-        self.twin_pub = (
-            self.create_publisher(Float64MultiArray, TWIN_STATE_TOPIC, 10)
-            if isinstance(self.backend, TwinArm)
-            else None
-        )
+        self.twin_pub = self.status_pub = None
+        if isinstance(self.backend, TwinArm):
+            self.twin_pub = self.create_publisher(Float64MultiArray, TWIN_STATE_TOPIC, 10)
+            self.status_pub = self.create_publisher(String, TWIN_STATUS_TOPIC, 10)
+            self.create_service(Trigger, "reset_scene", self._on_reset_scene)
         self.create_subscription(JointState, "joint_commands", self._on_command, 10)
         self.create_subscription(Bool, "estop", self._on_estop_topic, 10)
         self.create_service(Trigger, "go_home", lambda req, res: self._move(res, "home", home_target()))
@@ -90,6 +95,15 @@ class ArmDriverNode(Node):
         response.success, response.message = True, f"torque {'on' if request.data else 'off'}"
         return response
 
+    def _on_reset_scene(self, request: Trigger.Request, response: Trigger.Response) -> Trigger.Response:
+        if self.driver.estop_engaged:
+            response.success, response.message = False, "refused: e-stop engaged"
+            return response
+        seed = self.backend.reset_scene()
+        self.driver.hold()  # the arm jumped to its start pose: that is the new target
+        response.success, response.message = True, f"scene reset with seed {seed}"
+        return response
+
     def _move(self, response: Trigger.Response, name: str, target) -> Trigger.Response:
         response.success, response.message = self.driver.move_to(name, target)
         return response
@@ -101,6 +115,8 @@ class ArmDriverNode(Node):
         self.state_pub.publish(joint_state_msg(positions, velocities, self.get_clock().now().to_msg()))
         if self.twin_pub is not None:
             self.twin_pub.publish(Float64MultiArray(data=self.backend.snapshot().tolist()))
+            status = {**self.backend.task_status(), "seed": self.backend.seed}
+            self.status_pub.publish(String(data=json.dumps(status)))
 
     def _publish_diagnostics(self) -> None:
         driver = self.driver
