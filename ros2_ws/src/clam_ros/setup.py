@@ -22,6 +22,7 @@ setup(
             "clam_policy = clam_ros.nodes.policy_node:main",
             "clam_recorder = clam_ros.nodes.recorder_node:main",
             "clam_teleop = clam_ros.nodes.teleop_node:main",
+            "clam_scripted_teleop = clam_ros.nodes.scripted_teleop_node:main",
         ],
     },
 )
