@@ -174,3 +174,32 @@ def record_graph(
             NodeSpec("clam_ros", "clam_teleop", "teleop", "", {**settings, **{k: io[k] for k in keys}})
         )
     return nodes
+
+
+def scripted_record_graph(
+    task: str,
+    kind: str,
+    episodes: int,
+    out_dir: str,
+    seed: int = 0,
+    episode_length: int | None = None,
+    directory: Path | None = None,
+) -> list[NodeSpec]:
+    """The twin's record graph with a scripted teleoperator in place of the headset: it records `episodes`
+    episodes of the play controller or the scripted expert, then its process exits."""
+    directory = directory or config_dir()
+    cfg = task_config(task, directory)
+    namespace = robot_settings(directory)["driver_namespace"]
+    io = robot_io(cfg, namespace)
+    operator = {
+        "task": task,
+        "kind": kind,
+        "episodes": episodes,
+        "episode_length": int(episode_length or cfg["episode_length"]),
+        "seed": seed,
+        "reset_service": f"/{namespace}/reset_scene",
+        "recorder": "/recorder",
+        **{k: io[k] for k in ("control_rate", "joint_states_topic", "command_topic")},
+    }
+    nodes = record_graph(True, task, kind, "scripted", out_dir, {"enabled": False}, directory)
+    return [*nodes, NodeSpec("clam_ros", "clam_scripted_teleop", "scripted_teleop", "", operator)]
