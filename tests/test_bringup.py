@@ -131,6 +131,7 @@ def test_colcon_builds_both_packages_and_installs_launch_files(tmp_path: Path) -
         "clam_camera",
         "clam_policy",
         "clam_recorder",
+        "clam_scripted_teleop",
         "clam_teleop",
     }
     # With the install tree on AMENT_PREFIX_PATH, the graph reads the installed configuration.
