@@ -39,7 +39,7 @@ def test_invalid_choice_is_one_clear_line_and_exit_code_2() -> None:
         timeout=120,
     )
     assert result.returncode == 2
-    assert "error: unknown LAM kind 'gru'; choose one of ('mlp', 'transformer')" in result.stderr
+    assert "error: unknown LAM kind 'gru'; choose one of ('mlp', 'transformer', 'spacetime')" in result.stderr
     assert "Traceback" not in result.stderr
 
 
