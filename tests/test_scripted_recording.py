@@ -33,7 +33,7 @@ def test_scripted_expert_through_the_mirror_closes_the_microwave() -> None:
                 twin.reset_scene()
             if tick.request == ACCEPT:
                 statuses.append(twin.task_status())
-            operator.on_response(tick.request, True, "ok", now)
+            operator.on_response(tick.request, True, now)
         twin.advance(0.2)
         now += 0.2
     twin.close()
@@ -44,16 +44,14 @@ def test_scripted_expert_through_the_mirror_closes_the_microwave() -> None:
 def test_operator_retries_a_refused_start() -> None:
     twin = TwinArm("microwave")
     operator = ScriptedOperator("microwave", "play", episodes=1, episode_length=5)
-    operator.on_response(RESET, True, "scene reset", 0.0)
+    operator.on_response(RESET, True, 0.0)
     requests = []
     for step in range(30):
         now = 0.1 + 0.2 * step
         tick = operator.tick(now, (now, twin.snapshot()), twin.read()[0])
         if tick.request is not None:
             requests.append((tick.request, round(now, 1)))
-            operator.on_response(
-                tick.request, len(requests) > 1, "not ready" if len(requests) == 1 else "ok", now
-            )
+            operator.on_response(tick.request, len(requests) > 1, now)  # the first start is refused
     twin.close()
     (first, t1), (second, t2) = requests[:2]
     assert first == second == START and t2 - t1 >= 1.0  # retried after RETRY_SECONDS, not every tick

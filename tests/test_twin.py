@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from clam_core.envs.widowx.controllers import PLAY_OBJECTS, PlayController, RandomController, ScriptedExpert
-from clam_core.envs.widowx.env import IMAGE_KEY_PREFIX, STATE_KEY, WidowXKitchenEnv
+from clam_core.envs.widowx.env import WidowXKitchenEnv
 from clam_core.envs.widowx.kinematics import (
     JOINT_LOWER,
     JOINT_NAMES,
@@ -19,6 +19,7 @@ from clam_core.envs.widowx.kinematics import (
     top_down_pose,
 )
 from clam_core.envs.widowx.tasks import TASKS
+from clam_core.keys import IMAGE_KEY_PREFIX, STATE_KEY
 
 
 def _run(env: WidowXKitchenEnv, policy, seed: int, collect_touches: bool = False):

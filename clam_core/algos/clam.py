@@ -26,6 +26,7 @@ from clam_core.data.windows import (
     transition_windows,
     valid_timesteps,
 )
+from clam_core.keys import ACTION_KEY, STATE_KEY
 from clam_core.metrics import mse, r2_score
 from clam_core.models.decoders import ActionDecoder, DecoderConfig
 from clam_core.models.image_policy import IDMFrameTokens
@@ -37,8 +38,7 @@ from clam_core.train.distributed import device_for, init_distributed
 from clam_core.train.loop import Trainer
 from clam_core.train.runtime import resolve_device, seed_everything
 
-OBS_KEY = "observation.state"
-ACTION_KEY = "action"
+OBS_KEY = STATE_KEY  # the normalisation key of the whole observation vector (state, and pixels if any)
 
 
 @dataclass
@@ -232,9 +232,9 @@ def train_clam(
     stage1.fit(lambda step: stage1_losses(model, cfg, unlabelled, labelled, step))
 
     inputs, targets = relabel(model.lam, normed.expert, cfg.policy.chunk_size)
-    model.start_policy_from_idm()
     if inputs.shape[0] == 0:
         raise ValueError("no expert episode is long enough to relabel; check the context and chunk size")
+    model.start_policy_from_idm()
     generator = torch.Generator(device=device).manual_seed(run.seed + 2)
 
     def stage2_losses(step: int) -> dict[str, Tensor]:

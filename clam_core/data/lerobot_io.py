@@ -10,10 +10,9 @@ import torch
 
 from clam_core.data.bags import JOINT_NAMES, BagEpisode
 from clam_core.data.episodes import LabelledEpisodes, ObservationEpisodes
-from clam_core.data.observation_layout import IMAGE_KEY_PREFIX, ObservationLayout
+from clam_core.data.observation_layout import ObservationLayout
+from clam_core.keys import ACTION_KEY, IMAGE_KEY_PREFIX, STATE_KEY
 
-STATE_FEATURE = "observation.state"
-ACTION_FEATURE = "action"
 FLATTEN_CHUNK = 256  # frames resized at a time: bounds the float copy of full-size images
 
 
@@ -29,7 +28,7 @@ def write_lerobot_dataset(
     each camera in `cameras` as an image feature at the recorded resolution."""
     from lerobot.datasets.lerobot_dataset import LeRobotDataset  # heavy import, only when converting
 
-    features = {STATE_FEATURE: {"dtype": "float32", "shape": (len(JOINT_NAMES),), "names": list(JOINT_NAMES)}}
+    features = {STATE_KEY: {"dtype": "float32", "shape": (len(JOINT_NAMES),), "names": list(JOINT_NAMES)}}
     for camera in cameras:
         shape = episodes[0].images[camera].shape[1:]
         features[IMAGE_KEY_PREFIX + camera] = {
@@ -38,7 +37,7 @@ def write_lerobot_dataset(
             "names": ["height", "width", "channel"],
         }
     if with_actions:
-        features[ACTION_FEATURE] = {
+        features[ACTION_KEY] = {
             "dtype": "float32",
             "shape": (len(JOINT_NAMES),),
             "names": list(JOINT_NAMES),
@@ -47,10 +46,10 @@ def write_lerobot_dataset(
     for episode in episodes:
         task = episode.meta.task or episode.meta.kind
         for step in range(len(episode.states)):
-            frame = {STATE_FEATURE: episode.states[step].astype(np.float32), "task": task}
+            frame = {STATE_KEY: episode.states[step].astype(np.float32), "task": task}
             frame.update({IMAGE_KEY_PREFIX + c: episode.images[c][step] for c in cameras})
             if with_actions:
-                frame[ACTION_FEATURE] = episode.actions[step].astype(np.float32)
+                frame[ACTION_KEY] = episode.actions[step].astype(np.float32)
             dataset.add_frame(frame)
         dataset.save_episode()
     dataset.finalize()
@@ -64,15 +63,15 @@ def read_lerobot_episodes(
     from lerobot.datasets.lerobot_dataset import LeRobotDataset
 
     dataset = LeRobotDataset(repo_id, root=root)
-    columns = [STATE_FEATURE, ACTION_FEATURE] if with_actions else [STATE_FEATURE]
+    columns = [STATE_KEY, ACTION_KEY] if with_actions else [STATE_KEY]
     table = dataset.hf_dataset.select_columns(columns).with_format("torch")[:]  # one batch: all rows
-    states = table[STATE_FEATURE].float()
+    states = table[STATE_KEY].float()
     if layout is not None and layout.has_images:
         states = _flatten_with_images(dataset, states, layout)
     ends = torch.as_tensor(dataset.meta.episodes["dataset_to_index"], dtype=torch.long)
     if not with_actions:
         return ObservationEpisodes(states, ends)
-    return LabelledEpisodes(states, ends, table[ACTION_FEATURE].float())
+    return LabelledEpisodes(states, ends, table[ACTION_KEY].float())
 
 
 def _flatten_with_images(dataset, states: torch.Tensor, layout: ObservationLayout) -> torch.Tensor:

@@ -16,8 +16,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-STATE_KEY = "observation.state"
-IMAGE_KEY_PREFIX = "observation.images."
+from clam_core.keys import IMAGE_KEY_PREFIX, STATE_KEY
+
 # Pixels are normalised with fixed statistics ([0, 255] -> [-1, 1]): per-pixel mean/std would blow up pixels
 # that barely vary in the data (static background) and make their small changes dominate the FDM's loss.
 PIXEL_MEAN, PIXEL_STD = 127.5, 127.5
@@ -116,7 +116,3 @@ class ObservationLayout:
         return cls(
             int(values["state_dim"]), tuple(values.get("cameras", ())), int(values.get("image_size", 64))
         )
-
-    @classmethod
-    def state_only(cls, state_dim: int) -> ObservationLayout:
-        return cls(state_dim)

@@ -18,8 +18,9 @@ from clam_core.algos.clam import CLAMConfig
 from clam_core.data.normalization import NormStats
 from clam_core.data.observation_layout import ObservationLayout
 from clam_core.inference.ensembler import TemporalEnsembler
+from clam_core.keys import ACTION_KEY, STATE_KEY
 from clam_core.models.decoders import ActionDecoder
-from clam_core.models.lam import LatentActionModel
+from clam_core.models.lam_spacetime import SpaceTimeIDM
 from clam_core.models.policies import build_latent_policy
 from clam_core.train.checkpoint import CheckpointError, load_checkpoint, load_module
 
@@ -67,8 +68,9 @@ class LatentActionAgent:
             raise CheckpointError(f"{checkpoint.path / 'stats.safetensors'}: file not found")
         torch_device = torch.device(device)
         # An IDM-backbone policy holds its own copy of the IDM: build one to give it the right shape.
-        uses_idm = cfg.lam.kind == "spacetime" and cfg.policy.image.backbone == "idm"
-        idm = LatentActionModel(layout, cfg.lam).idm if uses_idm else None
+        idm = None
+        if cfg.lam.kind == "spacetime" and cfg.policy.image.backbone == "idm":
+            idm = SpaceTimeIDM(layout, cfg.lam.latent_dim, cfg.lam.window, cfg.lam.spacetime)
         policy = build_latent_policy(layout, cfg.lam.latent_dim, cfg.policy, idm)
         decoder = ActionDecoder(cfg.lam.latent_dim, action_dim, cfg.decoder)
         load_module(policy, checkpoint, "policy")
@@ -78,8 +80,8 @@ class LatentActionAgent:
             decoder.to(torch_device),
             checkpoint.stats,
             layout,
-            checkpoint.config.get("obs_key", "observation.state"),
-            checkpoint.config.get("action_key", "action"),
+            checkpoint.config.get("obs_key", STATE_KEY),
+            checkpoint.config.get("action_key", ACTION_KEY),
             cfg.policy.ensemble_coeff if ensemble_coeff is None else ensemble_coeff,
             torch_device,
         )

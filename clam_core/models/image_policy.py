@@ -14,6 +14,7 @@ so the policy starts from features the latent action model already learned.
 from __future__ import annotations
 
 import copy
+import functools
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,6 +46,7 @@ class ImagePolicyConfig:
             raise ValueError(f"unknown policy backbone {self.backbone!r}; choose one of {BACKBONES}")
 
 
+@functools.cache
 def sinusoidal_embedding(count: int, dim: int) -> Tensor:
     """[count, dim] fixed sin/cos position embedding (Vaswani et al.)."""
     positions = torch.arange(count, dtype=torch.float32)[:, None]
@@ -147,11 +149,10 @@ class ChunkedImagePolicy(nn.Module):
             tokens = self.project(self.backbone(observations))
             camera_ids = torch.zeros(tokens.shape[1], dtype=torch.long, device=tokens.device)
         else:
-            features = self.project(self.backbone(self.layout.images(observations)))
-            per_camera = features.shape[1] // len(self.layout.cameras)
-            camera_ids = torch.arange(len(self.layout.cameras), device=features.device)
+            tokens = self.project(self.backbone(self.layout.images(observations)))
+            per_camera = tokens.shape[1] // len(self.layout.cameras)
+            camera_ids = torch.arange(len(self.layout.cameras), device=tokens.device)
             camera_ids = camera_ids.repeat_interleave(per_camera)
-            tokens = features
         count = tokens.shape[1]
         positions = sinusoidal_embedding(count, tokens.shape[-1]).to(tokens.device)
         tokens = tokens + positions + self.modality(camera_ids)

@@ -21,6 +21,7 @@ from clam_core.envs.widowx.kinematics import (
     top_down_pose,
 )
 from clam_core.envs.widowx.scene import BLOCK_HALF, DOOR_LENGTH, POT_RADIUS
+from clam_core.keys import STATE_KEY
 
 OPEN, CLOSED = FINGER_UPPER, FINGER_LOWER
 
@@ -78,7 +79,7 @@ class WaypointFollower:
             self._steps_here, self._held = 0, 0
 
     def act(self, observation: dict[str, np.ndarray]) -> np.ndarray:
-        q = np.asarray(observation["observation.state"][:6], dtype=float)
+        q = np.asarray(observation[STATE_KEY][:6], dtype=float)
         ee = forward_kinematics(q)[:3, 3]
         if not self.done:
             self._advance(ee)
@@ -255,7 +256,7 @@ class RandomController:
 
     def act(self, observation: dict[str, np.ndarray]) -> np.ndarray:
         low, high = self.env.action_space.low, self.env.action_space.high
-        q = np.asarray(observation["observation.state"][:6], dtype=float)
+        q = np.asarray(observation[STATE_KEY][:6], dtype=float)
         target = q + self.rng.uniform(-self.max_step, self.max_step, 6)
         action = np.append(target, self.rng.uniform(low[6], high[6]))
         return np.clip(action, low, high).astype(np.float32)

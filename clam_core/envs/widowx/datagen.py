@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from clam_core.envs.widowx.controllers import PlayController, ScriptedExpert
-from clam_core.envs.widowx.env import IMAGE_KEY_PREFIX, STATE_KEY, WidowXKitchenEnv
+from clam_core.envs.widowx.env import WidowXKitchenEnv
+from clam_core.keys import IMAGE_KEY_PREFIX, STATE_KEY
 
 CONTROLLERS: dict[str, Callable[[WidowXKitchenEnv, int], object]] = {
     "play": lambda env, seed: PlayController(env, seed=seed),

@@ -27,10 +27,9 @@ from clam_core.envs.widowx.kinematics import (
     top_down_pose,
 )
 from clam_core.envs.widowx.scene import CAMERAS, kitchen_xml
+from clam_core.keys import IMAGE_KEY_PREFIX, STATE_KEY
 
-STATE_KEY = "observation.state"
 ENV_STATE_KEY = "observation.environment_state"
-IMAGE_KEY_PREFIX = "observation.images."
 SETPOINT_UPDATES = 10  # the joint setpoints ramp in this many pieces per control period
 START_GRIPPER = FINGER_UPPER
 FURNITURE = ("stove", "plate", "microwave")  # fixed bodies whose placement is randomised in the model

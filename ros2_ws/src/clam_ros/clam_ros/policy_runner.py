@@ -14,8 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-STATE_INPUT = "observation.state"
-IMAGE_INPUT_PREFIX = "observation.images."
+from clam_core.keys import IMAGE_KEY_PREFIX, STATE_KEY
 
 
 @dataclass(frozen=True)
@@ -41,7 +40,7 @@ class PolicyRunner:
         self.act, self.reset_agent = act, reset
         self.control_period = control_period
         self.max_age = stale_periods * control_period
-        self.inputs = [STATE_INPUT] + [IMAGE_INPUT_PREFIX + c for c in cameras]
+        self.inputs = [STATE_KEY] + [IMAGE_KEY_PREFIX + c for c in cameras]
         self.episode_length = episode_length
         self._latest: dict[str, tuple[np.ndarray, float]] = {}
         self.running = False
@@ -71,7 +70,7 @@ class PolicyRunner:
         if self._holding:
             return Tick(None, status)
         self._holding = True
-        state = self._latest.get(STATE_INPUT)
+        state = self._latest.get(STATE_KEY)
         return Tick(None if state is None else state[0].copy(), status)
 
     def tick(self, now: float) -> Tick:

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from clam_core.envs.widowx.datagen import CONTROLLERS
-from clam_core.envs.widowx.env import STATE_KEY, WidowXKitchenEnv
+from clam_core.envs.widowx.env import WidowXKitchenEnv
+from clam_core.keys import STATE_KEY
 
 RESET, START, ACCEPT = "reset_scene", "start", "accept"
 SETTLE_TICKS = 3  # hold commands before starting, so the recorder sees the command stream
@@ -46,15 +47,13 @@ class ScriptedOperator:
         self._reset_done_at: float | None = None
         self._settle = 0
         self._hold: np.ndarray | None = None
-        self.log: list[str] = []
 
     @property
     def done(self) -> bool:
         return self.phase == "done"
 
-    def on_response(self, request: str, success: bool, message: str, now: float) -> None:
+    def on_response(self, request: str, success: bool, now: float) -> None:
         self._pending = None
-        self.log.append(f"{request}: {message}")
         if not success:
             self._retry_at = now + RETRY_SECONDS
             return

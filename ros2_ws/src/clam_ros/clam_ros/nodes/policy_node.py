@@ -21,9 +21,10 @@ from sensor_msgs.msg import Image, JointState
 from std_srvs.srv import Trigger
 
 from clam_core.inference import LatentActionAgent
+from clam_core.keys import IMAGE_KEY_PREFIX, STATE_KEY
 from clam_ros.conversions import command_msg, image_array
 from clam_ros.nodes.runner import now_seconds, run_node
-from clam_ros.policy_runner import IMAGE_INPUT_PREFIX, STATE_INPUT, PolicyRunner
+from clam_ros.policy_runner import PolicyRunner
 
 
 class PolicyNode(Node):
@@ -53,7 +54,7 @@ class PolicyNode(Node):
             self.create_subscription(
                 Image,
                 camera_topic.format(name=name),
-                lambda msg, key=IMAGE_INPUT_PREFIX + name: self._on_image(key, msg),
+                lambda msg, key=IMAGE_KEY_PREFIX + name: self._on_image(key, msg),
                 qos_profile_sensor_data,
             )
         self.create_service(Trigger, "~/start", self._on_start)
@@ -65,7 +66,7 @@ class PolicyNode(Node):
         self.get_logger().info(f"policy up: {checkpoint} at {control_rate:g} Hz, cameras {cameras}")
 
     def _on_joint_state(self, msg: JointState) -> None:
-        self.runner.on_input(STATE_INPUT, np.asarray(msg.position, dtype=np.float32), now_seconds(self))
+        self.runner.on_input(STATE_KEY, np.asarray(msg.position, dtype=np.float32), now_seconds(self))
 
     def _on_image(self, key: str, msg: Image) -> None:
         self.runner.on_input(key, image_array(msg), now_seconds(self))

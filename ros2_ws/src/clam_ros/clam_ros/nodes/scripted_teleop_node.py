@@ -74,15 +74,13 @@ class ScriptedTeleopNode(Node):
     def _call(self, request: str) -> None:
         client = self.clients_by_request[request]
         if not client.service_is_ready():
-            self.operator.on_response(
-                request, False, f"{client.srv_name} not available yet", now_seconds(self)
-            )
+            self.operator.on_response(request, False, now_seconds(self))  # retried after a pause
             return
         future = client.call_async(Trigger.Request())
 
         def done(result) -> None:
             response = result.result()
-            self.operator.on_response(request, bool(response.success), response.message, now_seconds(self))
+            self.operator.on_response(request, bool(response.success), now_seconds(self))
             if response.success:  # two call sites: rclpy refuses one call site with two severities
                 self.get_logger().info(f"{request}: {response.message}")
             else:
