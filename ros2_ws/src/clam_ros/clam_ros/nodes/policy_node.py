@@ -2,7 +2,9 @@
 
 Parameters: `checkpoint` (required), `control_rate` (5 Hz), `ensemble_coeff` (< 0: the checkpoint's),
 `camera_names` (watched and fed to the agent as observation.images.<name>), `camera_topic` (a template with
-{name}), `joint_states_topic`, `command_topic`, `episode_length`, `autostart`, `device`.
+{name}), `joint_states_topic`, `command_topic`, `episode_length`, `autostart`, `device`, `torch_threads`
+(1: inference does not compete with the camera drivers and the arm driver for the cores;
+0: torch's default).
 Services: `~/start`, `~/stop` (Trigger). Diagnostics on /diagnostics: inference latency and loop jitter.
 A command's header stamp is the instant its observation was read, so a subscriber measures the
 observation-to-command latency as its receive time minus the stamp.
@@ -13,6 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import torch
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from rclpy.node import Node
 from rclpy.parameter import Parameter
@@ -41,6 +44,9 @@ class PolicyNode(Node):
         command_topic = self.declare_parameter("command_topic", "/arm/joint_commands").value
         episode_length = int(self.declare_parameter("episode_length", 100).value)
         device = self.declare_parameter("device", "cpu").value
+        threads = int(self.declare_parameter("torch_threads", 1).value)
+        if threads > 0:
+            torch.set_num_threads(threads)
         self.agent = LatentActionAgent.load(
             Path(checkpoint).expanduser(), device=device, ensemble_coeff=None if coeff < 0 else coeff
         )
