@@ -181,7 +181,8 @@ class WidowXKitchenEnv(gym.Env):
         for index, body in enumerate(FURNITURE):
             self.model.body_pos[self.model.body(body).id][:2] = snapshot[2 * index : 2 * index + 2]
         self.data.qpos[:] = snapshot[2 * len(FURNITURE) :]
-        mujoco.mj_kinematics(self.model, self.data)
+        # Not mj_kinematics alone: cameras and lights are placed by mj_camlight, which mj_forward also runs.
+        mujoco.mj_forward(self.model, self.data)
 
     def set_actuation(self, enabled: bool) -> None:
         """Torque on/off: with actuation off the servos go limp (gravity compensation keeps the arm up)."""
