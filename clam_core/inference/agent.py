@@ -21,17 +21,17 @@ from clam_core.inference.ensembler import TemporalEnsembler
 from clam_core.keys import ACTION_KEY, STATE_KEY
 from clam_core.models.decoders import ActionDecoder
 from clam_core.models.lam_spacetime import SpaceTimeIDM
-from clam_core.models.policies import build_latent_policy
+from clam_core.models.policies import PolicyConfig, build_latent_policy
 from clam_core.train.checkpoint import CheckpointError, load_checkpoint, load_module
 
-SUPPORTED_ALGOS = ("clam",)
+SUPPORTED_ALGOS = ("clam", "bc")  # bc: action-chunk baselines (clam_core.algos.chunked_bc)
 
 
 class LatentActionAgent:
     def __init__(
         self,
         policy: torch.nn.Module,
-        decoder: ActionDecoder,
+        decoder: torch.nn.Module,
         stats: NormStats,
         layout: ObservationLayout,
         obs_key: str,
@@ -59,22 +59,30 @@ class LatentActionAgent:
         if algo not in SUPPORTED_ALGOS:
             raise CheckpointError(f"{config_file}: algo {algo!r} has no latent-action agent")
         try:
-            cfg = draccus.decode(CLAMConfig, checkpoint.config["clam"])
             obs_dim, action_dim = int(checkpoint.config["obs_dim"]), int(checkpoint.config["action_dim"])
             layout = ObservationLayout.from_dict(checkpoint.config.get("layout", {"state_dim": obs_dim}))
+            if algo == "bc":
+                policy_cfg = draccus.decode(PolicyConfig, checkpoint.config["policy"])
+            else:
+                cfg = draccus.decode(CLAMConfig, checkpoint.config["clam"])
+                policy_cfg = cfg.policy
         except (KeyError, TypeError, ValueError, draccus.ParsingError) as error:
-            raise CheckpointError(f"{config_file}: invalid CLAM config ({error})") from error
+            raise CheckpointError(f"{config_file}: invalid {algo} config ({error})") from error
         if checkpoint.stats is None:
             raise CheckpointError(f"{checkpoint.path / 'stats.safetensors'}: file not found")
         torch_device = torch.device(device)
-        # An IDM-backbone policy holds its own copy of the IDM: build one to give it the right shape.
-        idm = None
-        if cfg.lam.kind == "spacetime" and cfg.policy.image.backbone == "idm":
-            idm = SpaceTimeIDM(layout, cfg.lam.latent_dim, cfg.lam.window, cfg.lam.spacetime)
-        policy = build_latent_policy(layout, cfg.lam.latent_dim, cfg.policy, idm)
-        decoder = ActionDecoder(cfg.lam.latent_dim, action_dim, cfg.decoder)
+        if algo == "bc":  # the policy predicts (normalised) actions itself
+            policy = build_latent_policy(layout, action_dim, policy_cfg)
+            decoder: torch.nn.Module = torch.nn.Identity()
+        else:
+            # An IDM-backbone policy holds its own copy of the IDM: build one to give it the right shape.
+            idm = None
+            if cfg.lam.kind == "spacetime" and policy_cfg.image.backbone == "idm":
+                idm = SpaceTimeIDM(layout, cfg.lam.latent_dim, cfg.lam.window, cfg.lam.spacetime)
+            policy = build_latent_policy(layout, cfg.lam.latent_dim, policy_cfg, idm)
+            decoder = ActionDecoder(cfg.lam.latent_dim, action_dim, cfg.decoder)
+            load_module(decoder, checkpoint, "decoder")
         load_module(policy, checkpoint, "policy")
-        load_module(decoder, checkpoint, "decoder")
         return cls(
             policy.to(torch_device),
             decoder.to(torch_device),
@@ -82,7 +90,7 @@ class LatentActionAgent:
             layout,
             checkpoint.config.get("obs_key", STATE_KEY),
             checkpoint.config.get("action_key", ACTION_KEY),
-            cfg.policy.ensemble_coeff if ensemble_coeff is None else ensemble_coeff,
+            policy_cfg.ensemble_coeff if ensemble_coeff is None else ensemble_coeff,
             torch_device,
         )
 

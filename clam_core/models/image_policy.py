@@ -7,8 +7,9 @@ per-modality embedding and a fixed sinusoidal position embedding; the propriocep
 queries, cross-attention to all observation tokens) and a linear head gives a chunk of latent actions.
 
 Backbones: `resnet18` (torchvision's architecture, from scratch, or with weights read from a local file:
-nothing is downloaded) or `idm`: a copy of the space-time IDM's frame encoder (patch embedding and blocks),
-so the policy starts from features the latent action model already learned.
+nothing is downloaded); `idm`: a copy of the space-time IDM's frame encoder (patch embedding and blocks),
+so the policy starts from features the latent action model already learned; `convnet`: a small CNN that
+trains in minutes on a CPU (the demo's and the CPU benchmark profile's choice, shared by every method).
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ from torch import Tensor, nn
 from clam_core.data.observation_layout import ObservationLayout
 from clam_core.models.lam_transformer import causal_mask
 
-BACKBONES = ("resnet18", "idm")
+BACKBONES = ("resnet18", "idm", "convnet")
+CONVNET_CHANNELS = (32, 64, 128, 256)  # each layer halves the image: 64x64 -> a 4x4 map
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 RESNET_CHANNELS = 512
@@ -74,6 +76,11 @@ def load_resnet_weights(backbone: nn.Module, path: Path) -> None:
         raise ValueError(f"{path}: not ResNet18 weights (missing {missing[:3]}, unexpected {unexpected[:3]})")
 
 
+def feature_map_tokens(maps: Tensor, batch: int, cameras: int) -> Tensor:
+    """[B*C, channels, h, w] feature maps -> [B, C * h * w, channels] tokens, camera by camera."""
+    return maps.flatten(2).transpose(1, 2).reshape(batch, cameras * maps.shape[2] * maps.shape[3], -1)
+
+
 class ResNetTokens(nn.Module):
     """Images [B, C, 3, P, P] (normalised to [-1, 1]) -> tokens [B, C * h * w, 512]."""
 
@@ -93,7 +100,31 @@ class ResNetTokens(nn.Module):
         batch, cameras = images.shape[:2]
         pixels = ((images.flatten(0, 1) + 1) / 2 - self.mean) / self.std
         maps = self.features(pixels)  # [B*C, 512, h, w]
-        return maps.flatten(2).transpose(1, 2).reshape(batch, cameras * maps.shape[2] * maps.shape[3], -1)
+        return feature_map_tokens(maps, batch, cameras)
+
+
+class ConvTokens(nn.Module):
+    """Images [B, C, 3, P, P] in [-1, 1] -> tokens [B, C * h * w, 256] from stride-2 3x3 convolutions."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        layers: list[nn.Module] = []
+        width = 3
+        for channels in CONVNET_CHANNELS:
+            # GroupNorm, not BatchNorm: batch statistics differ between training and one-frame inference.
+            layers += [
+                nn.Conv2d(width, channels, 3, stride=2, padding=1),
+                nn.GroupNorm(8, channels),
+                nn.GELU(),
+            ]
+            width = channels
+        self.features = nn.Sequential(*layers)
+        self.channels = width
+
+    def forward(self, images: Tensor) -> Tensor:
+        batch, cameras = images.shape[:2]
+        maps = self.features(images.flatten(0, 1))
+        return feature_map_tokens(maps, batch, cameras)
 
 
 class IDMFrameTokens(nn.Module):
@@ -131,6 +162,8 @@ class ChunkedImagePolicy(nn.Module):
             if idm is None:
                 raise ValueError("backbone 'idm' needs the space-time IDM")
             self.backbone: nn.Module = IDMFrameTokens(idm)
+        elif cfg.backbone == "convnet":
+            self.backbone = ConvTokens()
         else:
             self.backbone = ResNetTokens(cfg.pretrained_path)
         self.project = nn.Linear(self.backbone.channels, d)

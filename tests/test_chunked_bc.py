@@ -1,0 +1,138 @@
+"""Action-chunk baselines (BC, VPT) on any observation layout: they learn, and their `bc` checkpoints run
+through LatentActionAgent like CLAM's (state vectors, or dicts of state and images)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from conftest import quiet_run
+
+from clam_core.algos.chunked_bc import (
+    ChunkedBCConfig,
+    ChunkedVPTConfig,
+    action_chunks,
+    train_chunked_bc,
+    train_chunked_vpt,
+)
+from clam_core.algos.clam import CLAMData, fit_stats
+from clam_core.data.episodes import LabelledEpisodes
+from clam_core.data.observation_layout import ObservationLayout
+from clam_core.inference import LatentActionAgent
+from clam_core.keys import IMAGE_KEY_PREFIX, STATE_KEY
+from clam_core.models.image_policy import ImagePolicyConfig
+from clam_core.models.lam import LAMConfig
+from clam_core.models.lam_spacetime import SpaceTimeSize
+from clam_core.models.policies import PolicyConfig
+from clam_core.train.config import OptimConfig
+
+STEP = 0.1  # o_{t+1} = o_t + STEP * a_t
+
+
+def rollouts(controller, episodes: int, length: int, seed: int) -> LabelledEpisodes:
+    """A 2-D integrator driven by `controller(obs, rng)`."""
+    rng = np.random.default_rng(seed)
+    observations, actions = [], []
+    for _ in range(episodes):
+        obs = rng.uniform(-1, 1, 2).astype(np.float32)
+        episode_obs, episode_actions = [], []
+        for _ in range(length):
+            action = np.clip(controller(obs, rng), -1, 1).astype(np.float32)
+            episode_obs.append(obs)
+            episode_actions.append(action)
+            obs = obs + STEP * action
+        observations.append(np.stack(episode_obs))
+        actions.append(np.stack(episode_actions))
+    return LabelledEpisodes.from_arrays(observations, actions)
+
+
+def random_play(obs: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    return rng.uniform(-1, 1, 2)
+
+
+def go_home(obs: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    return -obs
+
+
+STATE_POLICY = PolicyConfig(embed_dim=32, hidden=(64, 64), chunk_size=3)
+
+
+def test_action_chunks_stay_inside_their_episode() -> None:
+    episodes = rollouts(random_play, episodes=2, length=5, seed=0)
+    inputs, targets = action_chunks(episodes, chunk_size=3)
+    # t = 0, 1 of each 5-step episode: every action of a chunk is followed by an observation (the last
+    # action of an episode never is, so it is never a target).
+    assert inputs.shape == (4, 2) and targets.shape == (4, 3, 2)
+    torch.testing.assert_close(inputs[2], episodes.observations[5])
+    torch.testing.assert_close(targets[2], episodes.actions[5:8])
+
+
+def test_vpt_labels_expert_observations_and_its_policy_imitates_the_expert(tmp_path: Path) -> None:
+    play = rollouts(random_play, episodes=40, length=20, seed=1)
+    expert = rollouts(go_home, episodes=40, length=20, seed=2)
+    data = CLAMData(play, play.observations_only(), expert.observations_only())
+    cfg = ChunkedVPTConfig(
+        idm=LAMConfig(kind="mlp", context=0, mlp_hidden=(64, 64)),
+        idm_batch_size=64,
+        idm_optim=OptimConfig(steps=600, warmup_steps=10, lr=3e-3),
+        bc=ChunkedBCConfig(STATE_POLICY, 64, OptimConfig(steps=600, warmup_steps=10, lr=3e-3)),
+    )
+    checkpoint = train_chunked_vpt(data, ObservationLayout(2), cfg, quiet_run(tmp_path))
+    agent = LatentActionAgent.load(checkpoint, ensemble_coeff=0.0)
+    probes = np.random.default_rng(3).uniform(-0.8, 0.8, (20, 2)).astype(np.float32)
+    errors = []
+    for obs in probes:
+        agent.reset()
+        errors.append(np.abs(agent.act(obs) - go_home(obs, None)).max())
+    # The expert's actions were never seen: the IDM, trained on random play, recovered them.
+    assert np.median(errors) < 0.15, errors
+
+
+def test_image_bc_checkpoint_runs_on_camera_dicts(tmp_path: Path) -> None:
+    layout = ObservationLayout(2, ("external",), image_size=16)
+    rng = np.random.default_rng(4)
+    episodes = rollouts(random_play, episodes=3, length=8, seed=5)
+    images = rng.integers(0, 255, (episodes.num_steps, 16, 16, 3), dtype=np.uint8)
+    flat = layout.flatten(episodes.observations, {"external": images})
+    labelled = LabelledEpisodes(flat, episodes.episode_ends, episodes.actions)
+    policy = PolicyConfig(
+        chunk_size=2,
+        image=ImagePolicyConfig(backbone="convnet", d_model=32, n_heads=2, n_layers=1, ff_dim=64),
+    )
+    data = CLAMData(labelled, labelled.observations_only(), labelled.observations_only())
+    cfg = ChunkedBCConfig(policy, 8, OptimConfig(steps=3, warmup_steps=1))
+    checkpoint = train_chunked_bc(labelled, fit_stats(data, layout), layout, cfg, quiet_run(tmp_path))
+    agent = LatentActionAgent.load(checkpoint)
+    action = agent.act({STATE_KEY: np.zeros(2, np.float32), IMAGE_KEY_PREFIX + "external": images[0]})
+    assert action.shape == (2,) and np.isfinite(action).all()
+    with pytest.raises(KeyError, match="external"):
+        agent.act({STATE_KEY: np.zeros(2, np.float32)})
+
+
+def test_image_vpt_uses_the_space_time_idm(tmp_path: Path) -> None:
+    layout = ObservationLayout(2, ("external",), image_size=16)
+    rng = np.random.default_rng(6)
+    episodes = rollouts(random_play, episodes=3, length=8, seed=7)
+    images = rng.integers(0, 255, (episodes.num_steps, 16, 16, 3), dtype=np.uint8)
+    labelled = LabelledEpisodes(
+        layout.flatten(episodes.observations, {"external": images}), episodes.episode_ends, episodes.actions
+    )
+    small = SpaceTimeSize(d_model=16, n_heads=2, n_layers=1, ff_dim=32, dropout=0.0, patch_size=8)
+    policy = PolicyConfig(
+        chunk_size=2, image=ImagePolicyConfig(backbone="convnet", d_model=32, n_heads=2, n_layers=1)
+    )
+    cfg = ChunkedVPTConfig(
+        idm=LAMConfig(kind="spacetime", context=1, spacetime=small),
+        idm_batch_size=4,
+        idm_optim=OptimConfig(steps=2, warmup_steps=1),
+        bc=ChunkedBCConfig(policy, 4, OptimConfig(steps=2, warmup_steps=1)),
+    )
+    data = CLAMData(labelled, labelled.observations_only(), labelled.observations_only())
+    checkpoint = train_chunked_vpt(data, layout, cfg, quiet_run(tmp_path))
+    assert (tmp_path / "vpt_idm").is_dir() and (tmp_path / "vpt_bc").is_dir()
+    agent = LatentActionAgent.load(checkpoint)
+    assert agent.predict_chunk(
+        {STATE_KEY: np.zeros(2, np.float32), IMAGE_KEY_PREFIX + "external": images[0]}
+    ).shape == (2, 2)
