@@ -21,19 +21,19 @@ import hashlib
 import importlib.metadata
 import json
 import math
-import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from multiprocessing.pool import Pool
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 import numpy as np
 from tqdm.auto import tqdm
 
 from clam_core.algos.clam import CLAMData
 from clam_core.data.episodes import LabelledEpisodes, ObservationEpisodes, concat_observations
+from clam_core.data.npz_cache import load_npz, save_json, save_npz
 from clam_core.envs.metaworld_tasks import (
     EPISODE_LENGTH,
     TASKS_WITH_EXPERTS,
@@ -116,30 +116,6 @@ def _split(total: int, shares: dict[Behaviour, float]) -> list[tuple[Behaviour, 
 def _seeds(cfg: MetaWorldDataConfig, subset: str, count: int) -> np.ndarray:
     # One independent stream per subset: changing one subset's size leaves the others' episodes unchanged.
     return np.random.SeedSequence((cfg.seed, SUBSETS.index(subset))).generate_state(count)
-
-
-def _write_atomically(path: Path, write: Callable[[BinaryIO], None]) -> None:
-    """Write through a temporary file in the same folder, flushed to disk, then rename it over `path`: readers
-    and crashes see the old file or the whole new one, never a part."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "wb") as file:
-            write(file)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
-def _save_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
-    _write_atomically(path, lambda file: np.savez_compressed(file, **arrays))
-
-
-def _load_npz(path: Path) -> dict[str, np.ndarray]:
-    with np.load(path, allow_pickle=False) as npz:
-        return {name: npz[name] for name in npz.files}
 
 
 class _Recorder:
@@ -257,7 +233,7 @@ def ensure_metaworld_data(
                     arrays = _record_successful_experts(cfg, recorder)
                 else:
                     arrays = _record_subset(cfg, subset, recorder)
-                _save_npz(folder / f"{subset}.npz", arrays)
+                save_npz(folder / f"{subset}.npz", arrays)
     finally:
         if pool is not None:
             pool.terminate()
@@ -269,9 +245,9 @@ def ensure_metaworld_data(
         "metaworld": importlib.metadata.version("metaworld"),
         "generator_version": GENERATOR_VERSION,
         "generation_seconds": round(time.perf_counter() - started, 1),
-        "subsets": {s: _subset_stats(_load_npz(folder / f"{s}.npz")) for s in SUBSETS},
+        "subsets": {s: _subset_stats(load_npz(folder / f"{s}.npz")) for s in SUBSETS},
     }
-    _write_atomically(folder / META_FILE, lambda file: file.write(json.dumps(meta, indent=2).encode()))
+    save_json(folder / META_FILE, meta)
     return folder
 
 
@@ -286,7 +262,7 @@ def load_metaworld_data(
     labelled = D_labelled with actions; unlabelled = D_unlabelled + D_expert observations; expert = D_expert
     observations."""
     folder = ensure_metaworld_data(task, cfg, cache_dir, workers, progress)
-    subsets = {s: _load_npz(folder / f"{s}.npz") for s in SUBSETS}
+    subsets = {s: load_npz(folder / f"{s}.npz") for s in SUBSETS}
     labelled = subsets["labelled"]
     expert = ObservationEpisodes.from_arrays(list(subsets["expert"]["observations"]))
     data = CLAMData(
@@ -303,7 +279,7 @@ def load_expert_demonstrations(
     task: str, cfg: MetaWorldDataConfig | None = None, cache_dir: Path | str | None = None
 ) -> LabelledEpisodes:
     """D_expert *with* its actions: privileged data, for the BC-Expert reference only."""
-    arrays = _load_npz(ensure_metaworld_data(task, cfg, cache_dir, progress=False) / "expert.npz")
+    arrays = load_npz(ensure_metaworld_data(task, cfg, cache_dir, progress=False) / "expert.npz")
     return LabelledEpisodes.from_arrays(list(arrays["observations"]), list(arrays["actions"]))
 
 
