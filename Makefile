@@ -14,12 +14,17 @@ export FASTRTPS_DEFAULT_PROFILES_FILE := $(CURDIR)/launch/config/fastdds_large_i
 export FASTDDS_DEFAULT_PROFILES_FILE := $(CURDIR)/launch/config/fastdds_large_images.xml
 export PYTHONUNBUFFERED := 1
 
-.PHONY: setup demo test lint bench clean
+.PHONY: setup demo demo-toy test lint bench clean
 
 setup:
 	@bash scripts/bootstrap.sh
 
+# The whole loop in the kitchen twin: record through the ROS graph, train image CLAM, evaluate the policy graph.
 demo: setup
+	$(PY) training/twin_demo.py
+
+# CLAM on a 2-D point mass in about two minutes: the algorithm alone, no ROS, no images.
+demo-toy: setup
 	$(PY) training/demo.py
 
 test: setup

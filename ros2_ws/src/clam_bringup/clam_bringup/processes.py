@@ -12,13 +12,17 @@ from clam_bringup.graph import PROFILE_ENV_VARS, NodeSpec, fastdds_profile
 
 
 def ros_environment(base: dict[str, str] | None = None) -> dict[str, str]:
-    """The environment every node runs in: loopback-only discovery and the large-image Fast DDS profile."""
+    """The environment every node runs in: loopback-only discovery, the large-image Fast DDS profile and
+    offscreen MuJoCo rendering, unless the caller's environment says otherwise."""
     env = dict(os.environ if base is None else base)
     env.setdefault("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
     env.setdefault("RMW_IMPLEMENTATION", "rmw_fastrtps_cpp")
     for variable in PROFILE_ENV_VARS:
         env.setdefault(variable, str(fastdds_profile()))
     env.setdefault("PYTHONUNBUFFERED", "1")
+    env.setdefault(
+        "MUJOCO_GL", "egl"
+    )  # the twin's cameras render offscreen: a robot computer may have no display
     return env
 
 
