@@ -1,0 +1,13 @@
+"""Shared evaluation metrics."""
+
+import torch
+
+from clam_core.metrics import r2_score
+
+
+def test_r2_scores_a_constant_target_dimension_like_sklearn() -> None:
+    target = torch.tensor([[0.0, 1.0], [1.0, 1.0], [2.0, 1.0]])
+    assert r2_score(target, target) == 1.0
+    off = target + torch.tensor([0.0, 0.5])  # first dimension exact, the constant second one missed
+    assert r2_score(off, target) == 0.5
+    assert r2_score(torch.zeros(3, 1), torch.tensor([[0.0], [1.0], [2.0]])) == -1.5  # worse than the mean
