@@ -2,12 +2,19 @@
 
     python training/benchmark.py metaworld --profile {smoke,cpu,paper} [--tasks ...] [--methods ...]
         [--tables main ablation beta latent_dim] [--seeds N] [--device cpu|cuda] [--workers 2]
+    python training/benchmark.py kitchen --profile {smoke,cpu,paper} [--tasks ...] [--methods ...]
+        [--seeds N] [--device auto] [--workers 2]
 
-Every (table, method, task, seed) cell trains one method on generated, cached data and evaluates it over
-`eval_episodes` rollouts. Finished cells are kept (resume by rerunning the command; run the same command
-in several terminals to share the grid between processes), and the tables are rewritten at the end:
-training/results/metaworld_<profile>.{json,md,png} (the main table, laid out like the paper's Table 5) and
-metaworld_<profile>_{ablation,beta,latent_dim}.* for the ablation and sweeps.
+Both also take --cache-dir, --work-dir, --results-dir, --report-only and --quiet. Every (table, method, task,
+seed) cell trains one method on generated, cached data and evaluates it over `eval_episodes` rollouts.
+Finished cells are kept (resume by rerunning the command; run the same command in several terminals to share
+the grid between processes), and the tables are rewritten at the end:
+
+- metaworld (state-based): training/results/metaworld_<profile>.{json,md,png} (the main table, laid out like
+  the paper's Table 5) and metaworld_<profile>_{ablation,beta,latent_dim}.* for the ablation and sweeps.
+- kitchen (images, the MuJoCo twin of the WidowX kitchen, paper Table 3 setting): labelled play data from the
+  twin's play controller, action-free expert demonstrations per task; Space-Time CLAM, VPT, BC-AL and the
+  privileged BC-Expert; success and partial success in training/results/kitchen_<profile>.{json,md,png}.
 """
 
 from __future__ import annotations
@@ -15,15 +22,22 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from dataclasses import asdict
+from collections.abc import Callable
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
 from clam_core.data.metaworld_data import dataset_meta, load_expert_demonstrations, load_metaworld_data
 from clam_core.envs.metaworld_tasks import EVAL_SEED, TASKS_WITH_EXPERTS, evaluate
-from clam_core.train.config import RunConfig
+from clam_core.envs.widowx.tasks import TASKS as KITCHEN_TASKS
+from training import kitchen_profiles
 from training.benchmark_cells import Cell, CellStore
-from training.benchmark_report import write_table
+from training.benchmark_report import summarise, write_table
+from training.kitchen_cells import EVAL_SEED as KITCHEN_EVAL_SEED
+from training.kitchen_cells import PARTIAL, KitchenTasks
+from training.kitchen_cells import run_cell as run_kitchen_cell
+from training.kitchen_methods import METHODS as KITCHEN_METHODS
+from training.kitchen_methods import TARGET, target_check, target_notes
 from training.metaworld_methods import table_methods, train_method
 from training.metaworld_profiles import PROFILES, Profile, profile
 from training.results_io import RESULTS_DIR
@@ -34,6 +48,24 @@ TABLE_TITLES = {
     "beta": "Action-decoder loss weight beta ({task}): success rate",
     "latent_dim": "Latent action dimension ({task}): success rate",
 }
+KITCHEN_TITLE = (
+    "WidowX kitchen twin, images, {play} play episodes with actions and {experts} action-free demonstrations "
+    "per task: success / partial success rate"
+)
+
+
+def add_run_arguments(parser: argparse.ArgumentParser, data: str) -> None:
+    """The options every benchmark shares, after its own."""
+    parser.add_argument("--seeds", type=int, help="training seeds per cell (default: the profile's)")
+    parser.add_argument("--device", default="auto", help="torch device for training (auto: CUDA if present)")
+    parser.add_argument("--workers", type=int, default=2, help="processes for data generation and rollouts")
+    parser.add_argument("--cache-dir", type=Path, help=f"generated datasets (default ~/.cache/clam/{data})")
+    parser.add_argument("--work-dir", type=Path, help="training runs (default outputs/benchmark/<name>)")
+    parser.add_argument("--results-dir", type=Path, default=RESULTS_DIR)
+    parser.add_argument(
+        "--report-only", action="store_true", help="only rewrite the tables from finished cells"
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -53,29 +85,50 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     metaworld.add_argument("--methods", nargs="+", help="only these methods/variants (default: all)")
     metaworld.add_argument("--tables", nargs="+", choices=["main", "ablation", "beta", "latent_dim"])
-    metaworld.add_argument("--seeds", type=int, help="training seeds per cell (default: the profile's)")
-    metaworld.add_argument(
-        "--device", default="auto", help="torch device for training (auto: CUDA if present)"
+    add_run_arguments(metaworld, "metaworld")
+    kitchen = benchmarks.add_parser("kitchen", help="image-based WidowX kitchen twin (paper Table 3 setting)")
+    kitchen.add_argument("--profile", choices=kitchen_profiles.PROFILES, default="smoke")
+    kitchen.add_argument(
+        "--tasks", nargs="+", choices=KITCHEN_TASKS, help="kitchen tasks (default: the profile's)"
     )
-    metaworld.add_argument(
-        "--workers", type=int, default=2, help="processes for data generation and rollouts"
-    )
-    metaworld.add_argument(
-        "--cache-dir", type=Path, help="generated datasets (default ~/.cache/clam/metaworld)"
-    )
-    metaworld.add_argument("--work-dir", type=Path, help="training runs (default outputs/benchmark/<name>)")
-    metaworld.add_argument("--results-dir", type=Path, default=RESULTS_DIR)
-    metaworld.add_argument(
-        "--report-only", action="store_true", help="only rewrite the tables from finished cells"
-    )
-    metaworld.add_argument("--quiet", action="store_true", help="no progress bars")
+    kitchen.add_argument("--methods", nargs="+", choices=KITCHEN_METHODS, help="only these (default: all)")
+    add_run_arguments(kitchen, "kitchen")
     args = parser.parse_args(argv)
-    unknown = [t for t in args.tasks or [] if t not in TASKS_WITH_EXPERTS]
+    unknown = [t for t in args.tasks or [] if args.benchmark == "metaworld" and t not in TASKS_WITH_EXPERTS]
     if unknown:
         parser.error(f"unknown or expert-less MetaWorld task(s) {unknown}; e.g. {TASKS_WITH_EXPERTS[:4]}")
     return args
 
 
+def command_line(argv: list[str] | None) -> str:
+    return " ".join(["python training/benchmark.py", *(argv if argv is not None else sys.argv[1:])])
+
+
+def work_through(
+    name: str, store: CellStore, cells: list[Cell], run_cell: Callable[[Cell], dict[str, Any]]
+) -> None:
+    """Run and store every cell that has no result and no other process holds, task by task."""
+    done_before = sum(store.result(c) is not None for c in cells)
+    print(f"{name}: {len(cells)} cells, {done_before} already done", flush=True)
+    for cell in store.pending(sorted(cells, key=lambda c: (c.task, c.table, c.method, c.seed))):
+        print(f"[{cell.table}] {cell.method} on {cell.task}, seed {cell.seed}", flush=True)
+        result = run_cell(cell)
+        store.save(cell, result)
+        partial = f", partial {result[PARTIAL]:.2f}" if PARTIAL in result else ""
+        print(
+            f"  success {result['success']:.2f}{partial} over {result['episodes']} episodes "
+            f"(train {result['train_seconds']} s, eval {result['eval_seconds']} s)",
+            flush=True,
+        )
+
+
+def report_missing(store: CellStore, cells: list[Cell]) -> None:
+    missing = sum(store.result(c) is None for c in cells)
+    if missing:
+        print(f"{missing} cells still missing (running elsewhere, or rerun to finish them)", flush=True)
+
+
+# ----------------------------------------------------------------------------------------------- metaworld
 def grid(prof: Profile, tables: list[str], methods: list[str] | None, seeds: int) -> dict[str, list[Cell]]:
     """The cells of each table. The beta and latent-size sweeps run on one task, as in the paper."""
     cells = {}
@@ -105,14 +158,7 @@ class TaskData:
 
 def run_cell(cell: Cell, prof: Profile, data: TaskData, args: argparse.Namespace, work_dir: Path) -> dict:
     clam_data, expert, _ = data.get(cell.task)
-    run = RunConfig(
-        out_dir=str(work_dir / cell.table / cell.method / cell.task / f"seed{cell.seed}"),
-        device=args.device,
-        seed=cell.seed,
-        progress=not args.quiet,
-        log_every=max(prof.lam_steps // 20, 1),
-        checkpoint_every=max(prof.lam_steps // 5, 1),
-    )
+    run = cell.run_config(work_dir, args.device, not args.quiet, prof.lam_steps)
     started = time.perf_counter()
     actor, metrics = train_method(cell.table, cell.method, prof, clam_data, expert, run)
     trained = time.perf_counter()
@@ -146,8 +192,7 @@ def collapse_check(store: CellStore, cells: list[Cell]) -> dict[str, dict[str, A
     return check
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
+def run_metaworld(args: argparse.Namespace, argv: list[str] | None) -> None:
     prof = profile(args.profile)
     if args.tasks:
         prof.tasks = tuple(args.tasks)
@@ -162,21 +207,11 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     data = TaskData(prof, args)
     all_cells = [c for table in tables for c in cells[table]]
-    done_before = sum(store.result(c) is not None for c in all_cells)
     if not args.report_only:
-        print(f"{name}: {len(all_cells)} cells, {done_before} already done", flush=True)
-        for cell in store.pending(sorted(all_cells, key=lambda c: (c.task, c.table, c.method, c.seed))):
-            print(f"[{cell.table}] {cell.method} on {cell.task}, seed {cell.seed}", flush=True)
-            result = run_cell(cell, prof, data, args, work_dir)
-            store.save(cell, result)
-            print(
-                f"  success {result['success']:.2f} over {result['episodes']} episodes "
-                f"(train {result['train_seconds']} s, eval {result['eval_seconds']} s)",
-                flush=True,
-            )
+        work_through(name, store, all_cells, lambda cell: run_cell(cell, prof, data, args, work_dir))
     datasets = {task: dataset_meta(task, prof.data, args.cache_dir).get("subsets") for task in prof.tasks}
     payload = {
-        "command": " ".join(["python training/benchmark.py", *(argv if argv is not None else sys.argv[1:])]),
+        "command": command_line(argv),
         "config": {"profile": asdict(prof), "seeds": seeds},
         "wall_seconds_this_invocation": round(time.perf_counter() - started, 1),
         "datasets": datasets,
@@ -187,9 +222,56 @@ def main(argv: list[str] | None = None) -> int:
         suffix = "" if table == "main" else f"_{table}"
         paths = write_table(name + suffix, title, store, cells[table], {**payload, **extra}, args.results_dir)
         print(f"{table}: {paths['md']}", flush=True)
-    missing = sum(store.result(c) is None for c in all_cells)
-    if missing:
-        print(f"{missing} cells still missing (running elsewhere, or rerun to finish them)", flush=True)
+    report_missing(store, all_cells)
+
+
+# ----------------------------------------------------------------------------------------------- kitchen
+def run_kitchen(args: argparse.Namespace, argv: list[str] | None) -> None:
+    prof = kitchen_profiles.profile(args.profile)
+    if args.tasks:
+        prof = replace(prof, tasks=tuple(dict.fromkeys(args.tasks)))
+    seeds = args.seeds or prof.seeds
+    methods = [m for m in KITCHEN_METHODS if args.methods is None or m in args.methods]
+    cells = [Cell("main", m, t, s) for m in methods for t in prof.tasks for s in range(seeds)]
+    name = f"kitchen_{prof.name}"
+    store = CellStore(args.results_dir / f"{name}_cells")
+    work_dir = args.work_dir or Path("outputs") / "benchmark" / name
+    started = time.perf_counter()
+    data = KitchenTasks(prof, args.cache_dir, args.workers, progress=not args.quiet)
+
+    def run_cell(cell: Cell) -> dict[str, Any]:
+        run = cell.run_config(work_dir, args.device, not args.quiet, prof.lam_steps)
+        return run_kitchen_cell(cell, prof, data, run, args.workers)
+
+    if not args.report_only:
+        work_through(name, store, cells, run_cell)
+    check = target_check(summarise(store, cells), list(prof.tasks), prof.name)
+    payload = {
+        "command": command_line(argv),
+        "config": {"profile": asdict(prof), "seeds": seeds, "methods": methods},
+        "wall_seconds_this_invocation": round(time.perf_counter() - started, 1),
+        "datasets": data.meta(),
+        "evaluation": {"first_seed": KITCHEN_EVAL_SEED, "episodes": prof.eval_episodes},
+        "target": TARGET,
+        "target_check": check,
+        "collapse_check": collapse_check(store, cells),
+    }
+    title = KITCHEN_TITLE.format(play=prof.data.play_episodes, experts=prof.data.expert_episodes)
+    notes = [
+        f"Each cell: success / partial success rate, mean ± std over seeds, each seed over "
+        f"{prof.eval_episodes} episodes of at most {prof.eval_length} steps; bc_expert is privileged "
+        "(trained on the demonstrations' own actions).",
+        *target_notes(check),
+    ]
+    paths = write_table(name, title, store, cells, payload, args.results_dir, (PARTIAL,), notes)
+    print(f"kitchen: {paths['md']}", flush=True)
+    report_missing(store, cells)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    run = run_kitchen if args.benchmark == "kitchen" else run_metaworld
+    run(args, argv)
     return 0
 
 

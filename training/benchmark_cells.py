@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from clam_core.train.config import RunConfig
+
 
 @dataclass(frozen=True)
 class Cell:
@@ -19,8 +21,24 @@ class Cell:
     task: str
     seed: int
 
+    def folder(self, root: Path) -> Path:
+        """The cell's own folder under `root` (its training run); its result is that path + `.json`."""
+        return root / self.table / self.method / self.task / f"seed{self.seed}"
+
     def path(self, root: Path) -> Path:
-        return root / self.table / self.method / self.task / f"seed{self.seed}.json"
+        return self.folder(root).with_suffix(".json")
+
+    def run_config(self, work_dir: Path, device: str, progress: bool, steps: int) -> RunConfig:
+        """Training in the cell's folder (an interrupted run resumes there), seeded by the cell, with about
+        20 log lines and 5 checkpoints over a stage of `steps` updates."""
+        return RunConfig(
+            out_dir=str(self.folder(work_dir)),
+            device=device,
+            seed=self.seed,
+            progress=progress,
+            log_every=max(steps // 20, 1),
+            checkpoint_every=max(steps // 5, 1),
+        )
 
 
 def _pid_alive(pid: int) -> bool:

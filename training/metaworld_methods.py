@@ -7,14 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from clam_core.algos.bc import train_bc
-from clam_core.algos.clam import (
-    CLAMConfig,
-    CLAMData,
-    evaluate_lam,
-    fit_stats,
-    normalize_labelled,
-    train_clam,
-)
+from clam_core.algos.clam import CLAMConfig, CLAMData, fit_stats, train_clam
 from clam_core.algos.dynamo import DynaMoConfig, train_dynamo
 from clam_core.algos.lapa import LAPAConfig, train_lapa
 from clam_core.algos.lapo import lapo_config
@@ -27,6 +20,7 @@ from clam_core.models.policies import PolicyConfig
 from clam_core.models.quantizer import VQConfig
 from clam_core.train.config import OptimConfig, RunConfig
 from clam_core.train.runtime import resolve_device
+from training.lam_diagnostics import lam_diagnostics
 from training.metaworld_profiles import Profile
 
 MAIN_METHODS = ("bc_al", "vpt", "lapo", "lapa", "dynamo", "mlp_clam", "tf_clam", "bc_expert")
@@ -79,15 +73,10 @@ def clam_config(
 
 
 def _clam(cfg: CLAMConfig, data: CLAMData, run: RunConfig, expert: LabelledEpisodes) -> Trained:
-    """Both CLAM stages, plus diagnostics: the collapse check of the paper's Table 9 on the labelled data
-    (FDM reconstruction against copying the last observation) and the decoder's R² against the expert's
-    own actions on the expert's transitions (privileged labels, used for this measurement only)."""
+    """Both CLAM stages, plus the LAM's diagnostics (see lam_diagnostics)."""
     _, model, stats = train_clam(cfg, data, run)
-    device = resolve_device(run.device)
-    lam_metrics = evaluate_lam(model, normalize_labelled(data.labelled, stats, device))
-    expert_metrics = evaluate_lam(model, normalize_labelled(expert, stats, device))
-    lam_metrics["expert_decoder_r2"] = expert_metrics["decoder_r2"]
-    return latent_actor(model, stats, device), lam_metrics
+    lam_metrics = lam_diagnostics(model, stats, data.labelled, expert, run.device)
+    return latent_actor(model, stats, resolve_device(run.device)), lam_metrics
 
 
 def train_method(

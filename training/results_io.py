@@ -6,6 +6,7 @@ import json
 import os
 import platform
 import subprocess
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -72,8 +73,10 @@ def write_results(
     headers: list[str],
     rows: list[list[Any]],
     out_dir: Path = RESULTS_DIR,
+    notes: Sequence[str] = (),
 ) -> tuple[Path, Path]:
-    """Write `<name>.json` (payload + provenance) and `<name>.md` (the table + provenance)."""
+    """Write `<name>.json` (payload + provenance) and `<name>.md` (the table, `notes` as a list under it,
+    then provenance)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     stamp = {
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -85,8 +88,9 @@ def write_results(
     json_path.write_text(json.dumps(document, indent=2) + "\n")
     machine = stamp["machine"]
     device = machine.get("gpu", f"{machine['cpu']} ({machine['cpu_count']} cores)")
+    listed = "".join(f"- {note}\n" for note in notes) + ("\n" if notes else "")
     md_path.write_text(
-        f"# {title}\n\n{markdown_table(headers, rows)}\n\n"
+        f"# {title}\n\n{markdown_table(headers, rows)}\n\n{listed}"
         f"- machine: {device}, torch {machine['torch']}, {machine['torch_threads']} threads\n"
         f"- commit: `{stamp['commit']}`\n- created: {stamp['created']}\n"
         f"- config: `{json.dumps(payload.get('config', {}), sort_keys=True)}`\n"

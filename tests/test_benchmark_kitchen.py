@@ -1,0 +1,74 @@
+"""The image-based kitchen benchmark end to end on the smoke profile: real twin data, every method trained for
+a few steps, real rollouts, the JSON/Markdown/PNG table; finished cells are reused on a rerun."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from training import kitchen_cells
+from training.benchmark import main
+from training.kitchen_methods import METHODS
+
+
+def _benchmark(tmp_path: Path, *extra: str) -> str:
+    """Run the smoke profile in this process; returns what it printed."""
+    argv = ["kitchen", "--profile", "smoke", "--device", "cpu", "--workers", "1", "--quiet"]
+    for option in ("cache", "work", "results"):
+        argv += [f"--{option}-dir", str(tmp_path / option)]
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        assert main([*argv, *extra]) == 0
+    return printed.getvalue()
+
+
+@pytest.fixture(scope="module")
+def smoke(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    tmp_path = tmp_path_factory.mktemp("kitchen_benchmark")
+    _benchmark(tmp_path)
+    return tmp_path
+
+
+def test_smoke_profile_runs_every_method_and_writes_the_table(smoke: Path) -> None:
+    results = smoke / "results"
+    payload = json.loads((results / "kitchen_smoke.json").read_text())
+    assert list(payload["results"]) == list(METHODS)
+    for method, row in payload["results"].items():
+        cell = row["microwave"]
+        assert cell["n"] == 1 and cell["rollouts"] == 2, (method, cell)
+        assert 0.0 <= cell["mean"] <= cell["partial_mean"] <= 1.0, (method, cell)  # success implies partial
+        assert row["average"] == cell["mean"] and row["partial_average"] == cell["partial_mean"]
+        result = json.loads((results / f"kitchen_smoke_cells/main/{method}/microwave/seed0.json").read_text())
+        assert len(result["successes"]) == len(result["partials"]) == len(result["steps"]) == 2
+        assert result["eval_seed"] == kitchen_cells.EVAL_SEED and result["train_seconds"] > 0
+    assert payload["datasets"]["play"]["episodes"] == 4
+    assert payload["datasets"]["expert_microwave"]["success_rate"] > 0
+    assert set(payload["target_check"]["st_clam_beats_rivals"]) == {"microwave"}
+    collapse = payload["collapse_check"]["st_clam"]["microwave/seed0"]
+    assert collapse["recon_loss"] > 0 and collapse["copy_last_loss"] > 0
+    table = (results / "kitchen_smoke.md").read_text()
+    assert "| st_clam |" in table and "microwave" in table and " / " in table
+    assert "Target: ST-CLAM beats vpt and bc_al on every task" in table and "Target check" in table
+    assert (results / "kitchen_smoke.png").stat().st_size > 5000
+
+
+def test_a_second_run_reuses_finished_cells(smoke: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_training(*_: object) -> None:
+        raise AssertionError("a finished cell was trained again")
+
+    monkeypatch.setattr(kitchen_cells, "train_method", no_training)
+    printed = _benchmark(smoke)
+    assert "4 cells, 4 already done" in printed and "success" not in printed
+
+
+def test_help_and_bad_arguments(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as done:
+        main(["kitchen", "--help"])
+    assert done.value.code == 0 and "--report-only" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as failed:
+        main(["kitchen", "--tasks", "cook_dinner"])
+    assert failed.value.code == 2 and "invalid choice: 'cook_dinner'" in capsys.readouterr().err

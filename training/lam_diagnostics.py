@@ -1,0 +1,22 @@
+"""Diagnostics recorded with every CLAM cell of a benchmark: the collapse check of the paper's Table 9 on the
+labelled data (FDM reconstruction against copying the last observation), the action decoder's R² there, and
+its R² against the expert's own actions on the expert's transitions (privileged labels, used for this
+measurement only)."""
+
+from __future__ import annotations
+
+from clam_core.algos.clam import CLAMModel, evaluate_lam, normalize_labelled
+from clam_core.data.episodes import LabelledEpisodes
+from clam_core.data.normalization import NormStats
+from clam_core.train.runtime import resolve_device
+
+
+def lam_diagnostics(
+    model: CLAMModel, stats: NormStats, labelled: LabelledEpisodes, expert: LabelledEpisodes, device: str
+) -> dict[str, float]:
+    """`evaluate_lam` on the raw labelled episodes, plus `expert_decoder_r2`."""
+    torch_device = resolve_device(device)
+    metrics = evaluate_lam(model, normalize_labelled(labelled, stats, torch_device))
+    expert_metrics = evaluate_lam(model, normalize_labelled(expert, stats, torch_device))
+    metrics["expert_decoder_r2"] = expert_metrics["decoder_r2"]
+    return metrics
