@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from clam_core.algos.clam import CLAMData, fit_stats, normalize_data, relabel
+from clam_core.algos.clam import CLAMData, agent_checkpoint_config, fit_stats, normalize_data, relabel
 from clam_core.algos.supervised import fit_regression
 from clam_core.data.episodes import LabelledEpisodes
 from clam_core.data.normalization import NormStats
@@ -51,15 +51,7 @@ class ChunkedVPTConfig:
 
 
 def bc_checkpoint_config(policy: PolicyConfig, layout: ObservationLayout, action_dim: int) -> dict:
-    return {
-        "algo": "bc",
-        "policy": draccus.encode(policy),
-        "obs_dim": layout.dim,
-        "layout": layout.to_dict(),
-        "action_dim": action_dim,
-        "obs_key": STATE_KEY,
-        "action_key": ACTION_KEY,
-    }
+    return agent_checkpoint_config("bc", {"policy": draccus.encode(policy)}, layout, action_dim)
 
 
 def action_chunks(episodes: LabelledEpisodes, chunk_size: int) -> tuple[Tensor, Tensor]:

@@ -184,16 +184,22 @@ def normalize_data(data: CLAMData, stats: NormStats, device: torch.device) -> CL
     )
 
 
-def checkpoint_config(cfg: CLAMConfig, layout: ObservationLayout, action_dim: int) -> dict:
+def agent_checkpoint_config(algo: str, configs: dict, layout: ObservationLayout, action_dim: int) -> dict:
+    """What `LatentActionAgent` reads from any checkpoint it runs: the algorithm and its encoded configs, the
+    observation layout, the action size and the normalisation keys."""
     return {
-        "algo": "clam",
-        "clam": draccus.encode(cfg),
+        "algo": algo,
+        **configs,
         "obs_dim": layout.dim,
         "layout": layout.to_dict(),
         "action_dim": action_dim,
         "obs_key": OBS_KEY,
         "action_key": ACTION_KEY,
     }
+
+
+def checkpoint_config(cfg: CLAMConfig, layout: ObservationLayout, action_dim: int) -> dict:
+    return agent_checkpoint_config("clam", {"clam": draccus.encode(cfg)}, layout, action_dim)
 
 
 def train_clam(
