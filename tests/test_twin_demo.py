@@ -4,13 +4,19 @@ on the bags, and evaluation of the checkpoint in the policy launch graph on unse
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
+
+import pytest
 
 from clam_core.data.bag_dataset import find_bags
 from training.twin_demo import SCENE_SEEDS, TwinDemoConfig, main
 
 
-def test_demo_records_trains_and_evaluates_through_the_graph(tmp_path: Path) -> None:
+@pytest.mark.timeout(600)  # real-time recording and evaluation at 5 Hz: about 3 minutes on 2 cores
+def test_demo_records_trains_and_evaluates_through_the_graph(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     cfg = TwinDemoConfig(
         play_episodes=2,
         play_length=12,
@@ -44,3 +50,14 @@ def test_demo_records_trains_and_evaluates_through_the_graph(tmp_path: Path) -> 
         or summary["success_rate"] <= 1.0
     )
     assert (out / "logs" / "policy" / "policy.log").is_file()
+
+    # A rerun keeps what is there: no new recording, the finished training resumes at its end.
+    capsys.readouterr()
+    again = main(replace(cfg, eval_episodes=1))
+    printed = capsys.readouterr().out
+    assert "reusing the 2 play bags" in printed and "reusing the 2 expert bags" in printed
+    assert {kind: len(find_bags([out / "bags" / kind])) for kind in ("play", "expert")} == {
+        "play": 2,
+        "expert": 2,
+    }
+    assert again["checkpoint"] == summary["checkpoint"] and len(again["episodes"]) == 1

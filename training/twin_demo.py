@@ -61,22 +61,33 @@ def with_parameters(specs: list[NodeSpec], node: str, **parameters: object) -> l
     return specs
 
 
+def recorded(folder: Path) -> int:
+    return len(find_bags([folder])) if folder.exists() else 0
+
+
 def record(cfg: TwinDemoConfig, out: Path, domain: int) -> dict[str, Path]:
-    """Both recording graphs at once; returns the bag folder of each kind."""
+    """Both recording graphs at once; returns the bag folder of each kind. Bags already in the output folder
+    count: a rerun records only what is missing (none: it goes straight to training, which resumes too)."""
     plan = {"play": (cfg.play_episodes, cfg.play_length), "expert": (cfg.expert_episodes, cfg.expert_length)}
     graphs, folders = {}, {}
     for offset, (kind, (episodes, length)) in enumerate(plan.items(), start=1):
         folders[kind] = out / "bags" / kind
+        done = recorded(folders[kind])
+        if done >= episodes:
+            print(f"  reusing the {done} {kind} bags in {folders[kind]}", flush=True)
+            continue
         logs = out / "logs" / f"record_{kind}"
         logs.mkdir(parents=True, exist_ok=True)
-        specs = scripted_record_graph(cfg.task, kind, episodes, str(folders[kind]), SCENE_SEEDS[kind], length)
-        specs = with_parameters(specs, "arm_driver", seed=SCENE_SEEDS[kind])
+        # A rerun after an interruption records only the missing episodes, in scenes not recorded yet.
+        seed = SCENE_SEEDS[kind] + done
+        specs = scripted_record_graph(cfg.task, kind, episodes - done, str(folders[kind]), seed, length)
+        specs = with_parameters(specs, "arm_driver", seed=seed)
         env = {**os.environ, "ROS_DOMAIN_ID": str(domain + offset)}
         graphs[kind] = (start_graph(specs, env, logs), logs)
     deadline = time.monotonic() + cfg.record_timeout
     try:
         while any(p["/scripted_teleop"].poll() is None for p, _ in graphs.values()):
-            counts = {kind: len(find_bags([folders[kind]])) if folders[kind].exists() else 0 for kind in plan}
+            counts = {kind: recorded(folders[kind]) for kind in plan}
             print(
                 f"\r  recorded: {counts['play']}/{cfg.play_episodes} play, "
                 f"{counts['expert']}/{cfg.expert_episodes} expert",
