@@ -8,10 +8,11 @@ def r2_score(predicted: Tensor, target: Tensor) -> float:
     """Coefficient of determination averaged over output dimensions (sklearn's 'uniform_average'). As in
     sklearn, a dimension the target holds constant (a gripper an expert never moves) scores 1 when predicted
     exactly and 0 otherwise, instead of dividing by a zero variance."""
-    residual = ((target - predicted) ** 2).sum(0)
-    total = ((target - target.mean(0)) ** 2).sum(0)
-    constant = total <= 1e-12
-    scores = torch.where(constant, (residual <= 1e-12).float(), 1.0 - residual / total.clamp_min(1e-12))
+    residual = ((target - predicted) ** 2).mean(0)
+    variance = ((target - target.mean(0)) ** 2).mean(0)
+    # Constant up to float32 round-off of the mean (a constant 3.0 leaves a variance of ~1e-13, not 0).
+    constant = variance <= 1e-8
+    scores = torch.where(constant, (residual <= 1e-8).float(), 1.0 - residual / variance.clamp_min(1e-8))
     return float(scores.mean())
 
 
