@@ -22,7 +22,6 @@ from __future__ import annotations
 import hashlib
 import importlib.metadata
 import json
-import multiprocessing as mp
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
@@ -42,6 +41,7 @@ from clam_core.envs.widowx.datagen import Episode, record_episode
 from clam_core.envs.widowx.env import WidowXKitchenEnv
 from clam_core.envs.widowx.scene import CAMERAS
 from clam_core.envs.widowx.tasks import TASKS
+from clam_core.parallel import forkserver_context
 
 DEFAULT_CACHE = Path.home() / ".cache" / "clam" / "kitchen"
 GENERATOR_VERSION = 1  # bump when generation changes, so old caches are not reused
@@ -235,14 +235,6 @@ def _record_job(job: _Job) -> list[Episode]:
         env.close()  # frees the EGL context now, not in a noisy destructor at exit
 
 
-def _worker_context() -> mp.context.BaseContext:
-    """A fork server that has imported this module: forking the caller could copy its torch threads or an EGL
-    context, and spawning re-imports torch and MuJoCo for every worker."""
-    ctx = mp.get_context("forkserver")
-    ctx.set_forkserver_preload([__name__])
-    return ctx
-
-
 def _seeds(cfg: KitchenDataConfig, subset: str, count: int) -> np.ndarray:
     stream = 0 if subset == PLAY else 1 + TASKS.index(subset.removeprefix("expert_"))
     return np.random.SeedSequence((cfg.seed, stream)).generate_state(count).astype(np.int64)
@@ -337,7 +329,7 @@ def ensure_kitchen_data(
     ):
         return folder
     folder.mkdir(parents=True, exist_ok=True)
-    executor = ProcessPoolExecutor(workers, _worker_context()) if workers > 1 and missing else None
+    executor = ProcessPoolExecutor(workers, forkserver_context(__name__)) if workers > 1 and missing else None
     planned = sum(cfg.play_episodes if s == PLAY else cfg.expert_episodes for s in missing)
     try:
         with tqdm(total=planned, desc="kitchen data", unit="episode", disable=not progress) as bar:

@@ -31,6 +31,8 @@ from metaworld.env_dict import ALL_V3_ENVIRONMENTS, ALL_V3_ENVIRONMENTS_GOAL_OBS
 from metaworld.policies import ENV_POLICY_MAP
 from metaworld.policies.policy import Policy
 
+from clam_core.parallel import forkserver_context
+
 OBS_DIM = 39
 ACTION_DIM = 4
 EPISODE_LENGTH = 100  # policy steps
@@ -183,11 +185,8 @@ def record_episodes(job: EpisodeJob) -> tuple[np.ndarray, np.ndarray, np.ndarray
 
 
 def worker_context() -> multiprocessing.context.BaseContext:
-    """Workers start from a fork server that has imported this module (MetaWorld takes ~1.5 s to import)
-    once; forking the caller itself would copy its torch threads or CUDA state."""
-    ctx = mp.get_context("forkserver")
-    ctx.set_forkserver_preload([__name__])
-    return ctx
+    """Workers that have this module (MetaWorld takes ~1.5 s to import) imported already."""
+    return forkserver_context(__name__)
 
 
 class BatchAgent(Protocol):

@@ -8,7 +8,6 @@ results do not depend on the number of workers. An episode ends once its success
 
 from __future__ import annotations
 
-import multiprocessing as mp
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from clam_core.envs.widowx.scene import CAMERAS
 from clam_core.envs.widowx.tasks import TASKS
 from clam_core.inference.agent import LatentActionAgent
 from clam_core.keys import IMAGE_KEY_PREFIX
+from clam_core.parallel import forkserver_context
 
 
 @dataclass(frozen=True)
@@ -102,14 +102,6 @@ def _run_here(spec: EvalSpec, seeds: list[int], frames_camera: str | None) -> li
         torch.set_num_threads(threads)
 
 
-def _worker_context() -> mp.context.BaseContext:
-    """Workers fork from a server that has imported this module (torch, MuJoCo) once; forking the caller
-    could copy its torch threads, CUDA state or an EGL context."""
-    ctx = mp.get_context("forkserver")
-    ctx.set_forkserver_preload([__name__])
-    return ctx
-
-
 def evaluate_checkpoint(
     checkpoint: Path | str,
     task: str,
@@ -139,7 +131,7 @@ def evaluate_checkpoint(
     if workers == 1 or episodes == 1:
         outcomes = _run_here(spec, seeds, frames_camera)
     else:
-        executor = ProcessPoolExecutor(min(workers, episodes), _worker_context())
+        executor = ProcessPoolExecutor(min(workers, episodes), forkserver_context(__name__))
         try:
             wanted_frames = [frames_camera] + [None] * (episodes - 1)
             outcomes = list(executor.map(partial(_run_in_worker, spec), seeds, wanted_frames))
