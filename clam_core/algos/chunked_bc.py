@@ -20,13 +20,19 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from clam_core.algos.clam import CLAMData, agent_checkpoint_config, fit_stats, normalize_data, relabel
+from clam_core.algos.clam import (
+    CLAMData,
+    agent_checkpoint_config,
+    fit_stats,
+    normalize_data,
+    normalize_labelled,
+    relabel,
+)
 from clam_core.algos.supervised import fit_regression
 from clam_core.data.episodes import LabelledEpisodes
 from clam_core.data.normalization import NormStats
 from clam_core.data.observation_layout import ObservationLayout
 from clam_core.data.windows import LabelledWindowSampler, valid_timesteps
-from clam_core.keys import ACTION_KEY, STATE_KEY
 from clam_core.models.lam import LAMConfig, LatentActionModel
 from clam_core.models.policies import PolicyConfig, build_latent_policy
 from clam_core.train.checkpoint import save_checkpoint
@@ -91,12 +97,7 @@ def train_chunked_bc(
     """BC on raw labelled episodes (normalised here with `stats`); returns the checkpoint folder."""
     seed_everything(run.seed)
     device = resolve_device(run.device)
-    normed = LabelledEpisodes(
-        stats.normalize(STATE_KEY, episodes.observations.to(device)),
-        episodes.episode_ends,
-        stats.normalize(ACTION_KEY, episodes.actions.to(device)),
-    )
-    inputs, targets = action_chunks(normed, cfg.policy.chunk_size)
+    inputs, targets = action_chunks(normalize_labelled(episodes, stats, device), cfg.policy.chunk_size)
     return _fit_chunk_policy("bc", inputs, targets, layout, stats, cfg, run)
 
 
