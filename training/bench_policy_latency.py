@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from clam_bringup.graph import policy_graph, task_config
+from clam_bringup.graph import policy_graph, task_config, with_parameters
 from clam_bringup.processes import ros_environment, start_graph, stop_graph
 from clam_core.algos.clam import ACTION_KEY, OBS_KEY, CLAMConfig, CLAMModel, checkpoint_config
 from clam_core.data.bags import JOINT_NAMES
@@ -103,9 +103,8 @@ def measure(cfg: LatencyBenchConfig, image_size: int, work: Path) -> dict:
     layout = ObservationLayout(len(JOINT_NAMES), cameras, image_size)
     checkpoint = write_image_checkpoint(work / f"checkpoint_{image_size}", layout)
     specs = policy_graph(cfg.task, checkpoint=str(checkpoint), sim=True)
-    for spec in specs:  # a benchmark run must not end its episode before enough commands are measured
-        if spec.name == "policy":
-            spec.parameters["episode_length"] = cfg.commands + WARMUP_COMMANDS + 50
+    # A benchmark run must not end its episode before enough commands are measured.
+    specs = with_parameters(specs, "policy", episode_length=cfg.commands + WARMUP_COMMANDS + 50)
     processes = start_graph(specs, log_dir=work)
     rclpy.init()
     probe = CommandLatencyProbe()

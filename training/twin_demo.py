@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from clam_bringup.graph import NodeSpec, policy_graph, scripted_record_graph, task_config
+from clam_bringup.graph import policy_graph, scripted_record_graph, task_config, with_parameters
 from clam_bringup.processes import ros_environment, start_graph, stop_graph
 from clam_core.data.bag_dataset import find_bags
 from training.cli import parse_config
@@ -51,14 +51,6 @@ class TwinDemoConfig:
     ros_domain_id: int = -1  # evaluation domain (recording uses the next two); -1: derived from the PID
     record_timeout: float = 900.0  # seconds for each recording graph
     extra_train_args: list[str] = field(default_factory=list)  # appended to the train.py command
-
-
-def with_parameters(specs: list[NodeSpec], node: str, **parameters: object) -> list[NodeSpec]:
-    """The graph with some parameters of one node replaced (what launch arguments would override)."""
-    for spec in specs:
-        if spec.name == node:
-            spec.parameters.update(parameters)
-    return specs
 
 
 def recorded(folder: Path) -> int:

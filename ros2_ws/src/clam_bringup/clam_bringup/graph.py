@@ -44,6 +44,14 @@ class NodeSpec:
         return args
 
 
+def with_parameters(specs: list[NodeSpec], node: str, **parameters: object) -> list[NodeSpec]:
+    """The graph with some parameters of one node replaced (what launch arguments would override)."""
+    for spec in specs:
+        if spec.name == node:
+            spec.parameters.update(parameters)
+    return specs
+
+
 def config_dir() -> Path:
     """launch/config: $CLAM_CONFIG_DIR, else the installed share folder, else the source tree."""
     if "CLAM_CONFIG_DIR" in os.environ:

@@ -88,9 +88,13 @@ class TwinEvaluationClient:
                 raise TimeoutError(f"timed out after {timeout:g} s waiting for {what}")
             time.sleep(0.02)
 
-    def _call(self, client, timeout: float) -> None:
+    @staticmethod
+    def _require_service(client, timeout: float) -> None:
         if not client.wait_for_service(timeout_sec=timeout):
             raise TimeoutError(f"service {client.srv_name} is not available")
+
+    def _call(self, client, timeout: float) -> None:
+        self._require_service(client, timeout)
         future = client.call_async(Trigger.Request())
         self._wait(future.done, timeout, f"{client.srv_name} to answer")
         if not future.result().success:
@@ -100,8 +104,7 @@ class TwinEvaluationClient:
         """The twin publishes its status and both services answer."""
         self._wait(lambda: self.status() is not None, timeout, f"{TWIN_STATUS_TOPIC}")
         for client in (self.reset_client, self.start_client, self.stop_client):
-            if not client.wait_for_service(timeout_sec=timeout):
-                raise TimeoutError(f"service {client.srv_name} is not available")
+            self._require_service(client, timeout)
 
     def run_episode(
         self, episode_length: int, keep_frames: bool = False, timeout: float = 120.0
