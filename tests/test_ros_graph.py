@@ -59,6 +59,8 @@ def graph(checkpoint: Path, tmp_path_factory: pytest.TempPathFactory):
     probe = Probe(image_topics=(CAMERA,))
     try:
         wait_until(lambda: probe.count(probe.commands) >= 5, 120, "the policy's first commands")
+        # Commands can arrive before this probe's joint-state subscription is matched: wait for both.
+        wait_until(lambda: probe.count(probe.joint_states) >= 1, 30, "the arm's joint states")
         yield {
             "specs": {s.fully_qualified_name: s for s in specs},
             "processes": processes,
