@@ -109,13 +109,14 @@ class Probe:
         self.node.destroy_node()
 
 
-def wait_until(predicate: Callable[[], bool], timeout: float, what: str) -> None:
+def wait_until(predicate: Callable[[], bool], timeout: float, what: str | Callable[[], str]) -> None:
+    """Poll `predicate`; on timeout fail with `what` (a callable is asked then, to describe the state)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():
             return
         time.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+    raise AssertionError(f"timed out after {timeout} s waiting for {what() if callable(what) else what}")
 
 
 class CameraListener:

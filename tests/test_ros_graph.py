@@ -16,7 +16,7 @@ import rclpy
 from conftest import quiet_run, small_clam_config
 from ros_probe import Probe, wait_until
 from sensor_msgs.msg import JointState
-from std_srvs.srv import SetBool
+from std_srvs.srv import SetBool, Trigger
 
 from clam_bringup.graph import policy_graph
 from clam_bringup.processes import start_graph, start_node, stop_graph
@@ -60,7 +60,7 @@ def graph(checkpoint: Path, tmp_path_factory: pytest.TempPathFactory):
     try:
         wait_until(lambda: probe.count(probe.commands) >= 5, 120, "the policy's first commands")
         # Commands can arrive before this probe's joint-state subscription is matched: wait for both.
-        wait_until(lambda: probe.count(probe.joint_states) >= 1, 30, "the arm's joint states")
+        wait_until(lambda: probe.count(probe.joint_states) >= 25, 30, "the arm's joint states")
         yield {
             "specs": {s.fully_qualified_name: s for s in specs},
             "processes": processes,
@@ -74,17 +74,29 @@ def graph(checkpoint: Path, tmp_path_factory: pytest.TempPathFactory):
 
 
 def _still(probe: Probe, seconds: float, tolerance: float = 2e-3) -> bool:
-    start = probe.latest_position()
+    start, received = probe.latest_position(), probe.count(probe.joint_states)
     time.sleep(seconds)
+    # A probe that stopped hearing the arm would see it "still": the driver publishes at 50 Hz.
+    assert probe.count(probe.joint_states) - received >= 10 * seconds, probe.describe()
     return bool(np.abs(probe.latest_position() - start).max() < tolerance)
 
 
 def test_policy_checkpoint_moves_the_twin_arm(graph) -> None:
+    # The policy drives the arm to where it wants it and then holds it there, so measure from a fresh
+    # start: a scene reset puts the arm back at its start pose while the policy keeps running.
     probe = graph["probe"]
-    with probe.lock:
-        first = probe.joint_states[0][1].copy()
-    time.sleep(2.0)
-    assert np.abs(probe.latest_position() - first)[:6].max() > 0.02
+    assert probe.call(Trigger, "/arm/reset_scene", Trigger.Request()).success
+    stamp = time.monotonic()
+    wait_until(lambda: probe.joint_states[-1][0] > stamp, 5, "a joint state after the reset")
+    start = probe.latest_position()
+    wait_until(
+        lambda: np.abs(probe.latest_position() - start)[:6].max() > 0.02,
+        10,
+        lambda: (
+            f"the policy to move the arm 0.02 rad from its start pose {start.round(4).tolist()} "
+            f"({probe.describe()})"
+        ),
+    )
 
 
 def test_estop_latches_and_blocks_all_commands_until_released(graph) -> None:
