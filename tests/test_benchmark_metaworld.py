@@ -13,14 +13,15 @@ from pathlib import Path
 import pytest
 from train_cli import ROOT
 
-from training.benchmark_cells import Cell, CellStore
+from training.benchmark_cells import Cell, CellStore, config_key
 from training.metaworld_methods import MAIN_METHODS
+from training.metaworld_profiles import profile
 
 BENCHMARK = str(ROOT / "training" / "benchmark.py")
 
 
 def test_cells_are_claimed_exclusively_and_stale_locks_are_taken_over(tmp_path: Path) -> None:
-    store = CellStore(tmp_path)
+    store = CellStore(tmp_path, "key-a")
     cell = Cell("main", "tf_clam", "assembly-v3", 0)
     assert store.claim(cell) and not store.claim(cell)  # held by this (live) process
     store.release(cell)
@@ -33,6 +34,19 @@ def test_cells_are_claimed_exclusively_and_stale_locks_are_taken_over(tmp_path: 
     store.save(cell, {"success": 0.5, "episodes": 2})
     assert list(store.pending([cell])) == [] and store.result(cell)["success"] == 0.5
     assert not any(p.name.startswith("seed0.json.tmp") for p in cell.path(tmp_path).parent.iterdir())
+
+
+def test_results_of_another_profile_configuration_count_as_missing(tmp_path: Path) -> None:
+    cell = Cell("main", "bc_al", "assembly-v3", 0)
+    CellStore(tmp_path, config_key(profile("cpu"))).save(cell, {"success": 0.5, "episodes": 2})
+    edited = profile("cpu")
+    edited.lam_steps += 1
+    assert config_key(edited) != config_key(profile("cpu"))
+    stale = CellStore(tmp_path, config_key(edited))
+    assert stale.result(cell) is None and list(stale.pending([cell])) == [cell]
+    regridded = profile("cpu")  # fields that only shape the grid leave the cells valid
+    regridded.tasks, regridded.seeds = ("bin-picking-v3",), 3
+    assert CellStore(tmp_path, config_key(regridded)).result(cell)["success"] == 0.5
 
 
 def _benchmark(tmp_path: Path, *extra: str) -> subprocess.CompletedProcess:

@@ -31,7 +31,7 @@ from clam_core.data.metaworld_data import dataset_meta, load_expert_demonstratio
 from clam_core.envs.metaworld_tasks import EVAL_SEED, TASKS_WITH_EXPERTS, evaluate
 from clam_core.envs.widowx.tasks import TASKS as KITCHEN_TASKS
 from training import kitchen_profiles
-from training.benchmark_cells import Cell, CellStore
+from training.benchmark_cells import Cell, CellStore, config_key
 from training.benchmark_report import summarise, write_table
 from training.kitchen_cells import EVAL_SEED as KITCHEN_EVAL_SEED
 from training.kitchen_cells import PARTIAL, KitchenTasks
@@ -202,8 +202,10 @@ def run_metaworld(args: argparse.Namespace, argv: list[str] | None) -> None:
     tables = args.tables or list(prof.tables)
     cells = grid(prof, tables, args.methods, seeds)
     name = f"metaworld_{prof.name}"
-    store = CellStore(args.results_dir / f"{name}_cells")
-    work_dir = args.work_dir or Path("outputs") / "benchmark" / name
+    key = config_key(prof)
+    store = CellStore(args.results_dir / f"{name}_cells", key)
+    # Training runs resume from their folder: one folder per configuration, so none resumes a stale run.
+    work_dir = (args.work_dir or Path("outputs") / "benchmark" / name) / key
     started = time.perf_counter()
     data = TaskData(prof, args)
     all_cells = [c for table in tables for c in cells[table]]
@@ -212,7 +214,7 @@ def run_metaworld(args: argparse.Namespace, argv: list[str] | None) -> None:
     datasets = {task: dataset_meta(task, prof.data, args.cache_dir).get("subsets") for task in prof.tasks}
     payload = {
         "command": command_line(argv),
-        "config": {"profile": asdict(prof), "seeds": seeds},
+        "config": {"profile": asdict(prof), "seeds": seeds, "config_key": key},
         "wall_seconds_this_invocation": round(time.perf_counter() - started, 1),
         "datasets": datasets,
     }
@@ -234,8 +236,10 @@ def run_kitchen(args: argparse.Namespace, argv: list[str] | None) -> None:
     methods = [m for m in KITCHEN_METHODS if args.methods is None or m in args.methods]
     cells = [Cell("main", m, t, s) for m in methods for t in prof.tasks for s in range(seeds)]
     name = f"kitchen_{prof.name}"
-    store = CellStore(args.results_dir / f"{name}_cells")
-    work_dir = args.work_dir or Path("outputs") / "benchmark" / name
+    key = config_key(prof)
+    store = CellStore(args.results_dir / f"{name}_cells", key)
+    # Training runs resume from their folder: one folder per configuration, so none resumes a stale run.
+    work_dir = (args.work_dir or Path("outputs") / "benchmark" / name) / key
     started = time.perf_counter()
     data = KitchenTasks(prof, args.cache_dir, args.workers, progress=not args.quiet)
 
@@ -248,7 +252,7 @@ def run_kitchen(args: argparse.Namespace, argv: list[str] | None) -> None:
     check = target_check(summarise(store, cells), list(prof.tasks), prof.name)
     payload = {
         "command": command_line(argv),
-        "config": {"profile": asdict(prof), "seeds": seeds, "methods": methods},
+        "config": {"profile": asdict(prof), "seeds": seeds, "methods": methods, "config_key": key},
         "wall_seconds_this_invocation": round(time.perf_counter() - started, 1),
         "datasets": data.meta(),
         "evaluation": {"first_seed": KITCHEN_EVAL_SEED, "episodes": prof.eval_episodes},

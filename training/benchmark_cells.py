@@ -1,13 +1,15 @@
 """A benchmark is a grid of cells (table, method, task, seed). Each finished cell is one JSON file, written
 atomically, so a run can be stopped at any time and resumed; a cell being worked on holds a lock file, so
-several processes can share one grid (start the same command N times)."""
+several processes can share one grid (start the same command N times). A store belongs to one profile
+configuration: results saved under another one (an edited profile) count as missing and are recomputed."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +43,18 @@ class Cell:
         )
 
 
+# Profile fields that shape the grid (which cells exist, how they are scheduled), not what a cell computes.
+GRID_FIELDS = frozenset(
+    {"name", "tasks", "seeds", "tables", "beta_task", "betas", "latent_dims", "eval_workers"}
+)
+
+
+def config_key(profile: Any) -> str:
+    """A short stable hash of what a profile's cells compute (a profile dataclass, grid fields left out)."""
+    fields = {k: v for k, v in asdict(profile).items() if k not in GRID_FIELDS}
+    return hashlib.sha256(json.dumps(fields, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
 def _pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -52,18 +66,22 @@ def _pid_alive(pid: int) -> bool:
 
 
 class CellStore:
-    def __init__(self, root: Path) -> None:
-        self.root = Path(root)
+    def __init__(self, root: Path, key: str) -> None:
+        self.root, self.key = Path(root), key
 
     def result(self, cell: Cell) -> dict[str, Any] | None:
+        """The cell's result if it was computed under this store's configuration key."""
         path = cell.path(self.root)
-        return json.loads(path.read_text()) if path.is_file() else None
+        if not path.is_file():
+            return None
+        result = json.loads(path.read_text())
+        return result if result.get("config_key") == self.key else None
 
     def save(self, cell: Cell, result: dict[str, Any]) -> None:
         path = cell.path(self.root)
         path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.with_suffix(f".tmp{os.getpid()}")
-        temporary.write_text(json.dumps(result, indent=2))
+        temporary.write_text(json.dumps({**result, "config_key": self.key}, indent=2))
         os.replace(temporary, path)
 
     def claim(self, cell: Cell) -> bool:
