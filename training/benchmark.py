@@ -122,6 +122,14 @@ def work_through(
         )
 
 
+def cell_storage(name: str, prof: Any, args: argparse.Namespace) -> tuple[str, CellStore, Path]:
+    """The profile's configuration key, its cell store, and the folder its training runs resume from: one
+    folder per configuration, so no run resumes a stale one."""
+    key = config_key(prof)
+    work_dir = (args.work_dir or Path("outputs") / "benchmark" / name) / key
+    return key, CellStore(args.results_dir / f"{name}_cells", key), work_dir
+
+
 def report_missing(store: CellStore, cells: list[Cell]) -> None:
     missing = sum(store.result(c) is None for c in cells)
     if missing:
@@ -202,10 +210,7 @@ def run_metaworld(args: argparse.Namespace, argv: list[str] | None) -> None:
     tables = args.tables or list(prof.tables)
     cells = grid(prof, tables, args.methods, seeds)
     name = f"metaworld_{prof.name}"
-    key = config_key(prof)
-    store = CellStore(args.results_dir / f"{name}_cells", key)
-    # Training runs resume from their folder: one folder per configuration, so none resumes a stale run.
-    work_dir = (args.work_dir or Path("outputs") / "benchmark" / name) / key
+    key, store, work_dir = cell_storage(name, prof, args)
     started = time.perf_counter()
     data = TaskData(prof, args)
     all_cells = [c for table in tables for c in cells[table]]
@@ -236,10 +241,7 @@ def run_kitchen(args: argparse.Namespace, argv: list[str] | None) -> None:
     methods = [m for m in KITCHEN_METHODS if args.methods is None or m in args.methods]
     cells = [Cell("main", m, t, s) for m in methods for t in prof.tasks for s in range(seeds)]
     name = f"kitchen_{prof.name}"
-    key = config_key(prof)
-    store = CellStore(args.results_dir / f"{name}_cells", key)
-    # Training runs resume from their folder: one folder per configuration, so none resumes a stale run.
-    work_dir = (args.work_dir or Path("outputs") / "benchmark" / name) / key
+    key, store, work_dir = cell_storage(name, prof, args)
     started = time.perf_counter()
     data = KitchenTasks(prof, args.cache_dir, args.workers, progress=not args.quiet)
 
