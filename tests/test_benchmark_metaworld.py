@@ -95,6 +95,7 @@ def test_smoke_profile_runs_every_method_and_writes_the_tables(smoke) -> None:
         assert (results / f"metaworld_smoke_{table}.png").stat().st_size > 5000
     table = (results / "metaworld_smoke.md").read_text()
     assert "| tf_clam |" in table and "assembly-v3" in table and "commit" in table
+    assert "D_labelled's own success rate (before keeping only failed episodes): assembly-v3 0.00 (" in table
     collapse = main["collapse_check"]["tf_clam"]["assembly-v3/seed0"]
     assert collapse["recon_loss"] > 0 and collapse["copy_last_loss"] > 0
     cell = json.loads((results / "metaworld_smoke_cells/main/tf_clam/assembly-v3/seed0.json").read_text())

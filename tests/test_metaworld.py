@@ -42,6 +42,7 @@ TINY = MetaWorldDataConfig(
     labelled_episodes=2,
     expert_episodes=1,
     expert_successful_only=False,
+    labelled_failed_only=False,
 )
 
 
@@ -116,6 +117,30 @@ def test_smoke_profile_data_has_low_labelled_success(tmp_path: Path) -> None:
     assert type(data.expert) is ObservationEpisodes and type(data.unlabelled) is ObservationEpisodes
     # The LAM sees the expert observations too: they close the unlabelled set.
     torch.testing.assert_close(data.unlabelled.observations[-5 * 100 :], data.expert.observations)
+
+
+def test_labelled_set_keeps_only_failed_episodes_and_records_the_rate_before_filtering(
+    tmp_path: Path,
+) -> None:
+    # A lightly noised expert solves peg-insert-side most of the time, so the filter must discard episodes.
+    cfg = MetaWorldDataConfig(
+        unlabelled_episodes=1,
+        labelled_episodes=4,
+        labelled_random_fraction=0.0,
+        labelled_noise=0.1,
+        expert_episodes=1,
+        expert_successful_only=False,
+    )
+    _, stats = load_metaworld_data("peg-insert-side-v3", cfg, tmp_path, progress=False)
+    labelled = stats["subsets"]["labelled"]
+    noisy = labelled["by_behaviour"]["expert_sigma0.1"]
+    assert labelled["episodes"] == 4 and labelled["success_rate"] == 0.0
+    assert noisy["attempts"] > 4 and noisy["success_rate_before_filter"] == 1 - 4 / noisy["attempts"]
+    # The same candidates unfiltered: the first four, successes included.
+    unfiltered = replace(cfg, labelled_failed_only=False)
+    _, stats = load_metaworld_data("peg-insert-side-v3", unfiltered, tmp_path, progress=False)
+    assert stats["subsets"]["labelled"]["attempts"] == 4
+    assert stats["subsets"]["labelled"]["success_rate"] > 0
 
 
 def _count_episodes(monkeypatch: pytest.MonkeyPatch) -> list[int]:

@@ -223,13 +223,26 @@ def run_metaworld(args: argparse.Namespace, argv: list[str] | None) -> None:
         "wall_seconds_this_invocation": round(time.perf_counter() - started, 1),
         "datasets": datasets,
     }
+    notes = [labelled_data_note(datasets)]
     for table in tables:
         title = TABLE_TITLES[table].format(labelled=prof.data.labelled_episodes, task=prof.beta_task)
         extra = {"collapse_check": collapse_check(store, cells[table])}
         suffix = "" if table == "main" else f"_{table}"
-        paths = write_table(name + suffix, title, store, cells[table], {**payload, **extra}, args.results_dir)
+        paths = write_table(
+            name + suffix, title, store, cells[table], {**payload, **extra}, args.results_dir, notes=notes
+        )
         print(f"{table}: {paths['md']}", flush=True)
     report_missing(store, all_cells)
+
+
+def labelled_data_note(datasets: dict[str, dict[str, Any] | None]) -> str:
+    """D_labelled's own success per task, kept and before any filtering: it must stay low (issue 3)."""
+    labelled = {task: subsets["labelled"] for task, subsets in datasets.items() if subsets}
+    rates = [
+        f"{task} {stats['success_rate']:.2f} ({stats['success_rate_before_filter']:.2f})"
+        for task, stats in labelled.items()
+    ]
+    return "D_labelled's own success rate (before keeping only failed episodes): " + ", ".join(rates) + "."
 
 
 # ----------------------------------------------------------------------------------------------- kitchen

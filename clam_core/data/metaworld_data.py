@@ -4,19 +4,21 @@
   random to expert behaviour): uniform random actions, the scripted expert under Gaussian action noise of
   several levels, and the clean expert. Served without actions.
 - D_labelled: a small non-expert set WITH actions (the paper's "random-medium"): random actions and the
-  expert under heavy noise (sigma 0.5). Its own success rate is recorded: 0.03 and 0.07 on assembly and
-  bin-picking, but 0.25 and 0.22 on peg-insert-side and shelf-place, where the noisy expert still succeeds.
-  With sigma 1.0 instead, the gripper command is noise wherever the fingers are blocked, so no decoder can
-  learn the expert's firm grasp from it (R² of the gripper dimension -7 on expert transitions) and every
-  latent-action method scored 0.00-0.02 on assembly; with sigma 0.5, MLP-CLAM reached 0.74.
+  expert under heavy noise (sigma 0.5). By default only episodes that fail the task are kept, as the paper
+  filters its labelled set (Fig. 4d): unfiltered, the noisy half succeeded on 0.06 and 0.14 of assembly and
+  bin-picking but on about half of peg-insert-side and shelf-place. `meta.json` records each behaviour's
+  success rate before filtering. With sigma 1.0 instead, the gripper command is noise wherever the fingers
+  are blocked, so no decoder can learn the expert's firm grasp from it (R² of the gripper dimension -7 on
+  expert transitions) and every latent-action method scored 0.00-0.02 on assembly; with sigma 0.5, MLP-CLAM
+  reached 0.74.
 - D_expert: clean scripted-expert trajectories, served without actions. By default only successful episodes
   are kept, as demonstrations are: under action repeat 2 the scripted experts fail some variations.
 
-Each subset is drawn from its own seed stream, so the episodes are a pure function of task and config. Files:
-`<cache>/<task>/<config key>/{unlabelled,labelled,expert}.npz` (compressed, actions stored for all subsets so
-baselines such as BC on expert actions can read them) and `meta.json` with the statistics, written last: a
-folder with `meta.json` is complete. Every file is written to a temporary name and renamed, so a crash leaves
-whole files only, and a rerun generates just the subsets that are missing.
+Each subset and behaviour is drawn from its own seed stream, so the episodes are a pure function of task and
+config. Files: `<cache>/<task>/<config key>/{unlabelled,labelled,expert}.npz` (compressed, actions stored for
+all subsets so baselines such as BC on expert actions can read them) and `meta.json` with the statistics,
+written last: a folder with `meta.json` is complete. Every file is written to a temporary name and renamed, so
+a crash leaves whole files only, and a rerun generates just the subsets that are missing.
 """
 
 from __future__ import annotations
@@ -48,11 +50,11 @@ from clam_core.envs.metaworld_tasks import (
 )
 
 DEFAULT_CACHE = Path.home() / ".cache" / "clam" / "metaworld"
-GENERATOR_VERSION = 1  # bump when generation changes, so old caches are not reused
+GENERATOR_VERSION = 2  # bump when generation changes, so old caches are not reused
 SUBSETS = ("unlabelled", "labelled", "expert")
 META_FILE = "meta.json"
 JOB_EPISODES = 10  # episodes per worker job: fine-grained progress and load balance
-MAX_EXPERT_ATTEMPTS = 10  # per kept episode, when only successful expert episodes are kept
+MAX_FILTER_ATTEMPTS = 10  # candidates per kept episode, where a subset keeps only successes or failures
 
 RANDOM = Behaviour("random")
 EXPERT = Behaviour("expert")
@@ -69,6 +71,7 @@ class MetaWorldDataConfig:
     labelled_episodes: int = 100
     labelled_random_fraction: float = 0.5
     labelled_noise: float = 0.5  # the rest of D_labelled: the expert under this much action noise
+    labelled_failed_only: bool = True  # like the paper's filtered labelled set (Fig. 4d)
     expert_episodes: int = 50
     expert_successful_only: bool = True
 
@@ -88,6 +91,14 @@ class MetaWorldDataConfig:
         """Stable across runs and machines: the config, the generator version and the MetaWorld version."""
         payload = [GENERATOR_VERSION, importlib.metadata.version("metaworld"), asdict(self)]
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
+
+    def outcome_filter(self, subset: str) -> bool | None:
+        """Which episodes a subset keeps: True the successful only, False the failed only, None all."""
+        if subset == "expert" and self.expert_successful_only:
+            return True
+        if subset == "labelled" and self.labelled_failed_only:
+            return False
+        return None
 
     def plan(self, subset: str) -> list[tuple[Behaviour, int]]:
         """The behaviours of a subset and how many episodes each drives."""
@@ -117,9 +128,9 @@ def _split(total: int, shares: dict[Behaviour, float]) -> list[tuple[Behaviour, 
     return [(behaviour, int(n)) for behaviour, n in zip(shares, counts, strict=True) if n > 0]
 
 
-def _seeds(cfg: MetaWorldDataConfig, subset: str, count: int) -> np.ndarray:
-    # One independent stream per subset: changing one subset's size leaves the others' episodes unchanged.
-    return np.random.SeedSequence((cfg.seed, SUBSETS.index(subset))).generate_state(count)
+def _candidate_seeds(cfg: MetaWorldDataConfig, subset: str, behaviour_index: int, count: int) -> np.ndarray:
+    # One independent stream per subset and behaviour: resizing one leaves the others' episodes unchanged.
+    return np.random.SeedSequence((cfg.seed, SUBSETS.index(subset), behaviour_index)).generate_state(count)
 
 
 class _Recorder:
@@ -139,67 +150,94 @@ class _Recorder:
             yield result
 
 
-def _record_subset(cfg: MetaWorldDataConfig, subset: str, recorder: _Recorder) -> dict[str, np.ndarray]:
-    plan = cfg.plan(subset)
-    seeds = _seeds(cfg, subset, sum(n for _, n in plan))
-    parts, labels, start = [], [], 0
-    for behaviour, count in plan:
-        parts += recorder.run(behaviour, seeds[start : start + count])
-        labels += [behaviour.label] * count
-        start += count
-    return {
-        "observations": np.concatenate([p[0] for p in parts]),
-        "actions": np.concatenate([p[1] for p in parts]),
-        "success": np.concatenate([p[2] for p in parts]),
-        "behaviour": np.array(labels),
-        "seeds": seeds,
-        "attempts": np.array(len(seeds)),
-    }
+@dataclass
+class _Kept:
+    """The episodes one behaviour contributes to a subset, and the candidates run up to the last one kept."""
+
+    observations: list[np.ndarray]
+    actions: list[np.ndarray]
+    success: list[bool]
+    seeds: list[int]
+    attempts: int
+    attempt_successes: int
 
 
-def _record_successful_experts(cfg: MetaWorldDataConfig, recorder: _Recorder) -> dict[str, np.ndarray]:
-    """The first `expert_episodes` successful clean-expert episodes in seed order (so the result does not
-    depend on how many candidates run at once); `attempts` counts the candidates up to the last one kept."""
-    wanted = cfg.expert_episodes
-    candidates = _seeds(cfg, "expert", wanted * MAX_EXPERT_ATTEMPTS)
-    kept: list[tuple[np.ndarray, np.ndarray, int]] = []
-    tried = 0
-    while len(kept) < wanted and tried < len(candidates):
-        # A little more than the remaining count: the scripted experts solve 70-100 % of the variations.
-        block = candidates[tried : tried + max(JOB_EPISODES, math.ceil(1.25 * (wanted - len(kept))))]
-        recorder.bar.total += len(block)
-        for obs, actions, success in recorder.run(EXPERT, block):
+def _record_behaviour(
+    recorder: _Recorder, behaviour: Behaviour, candidates: np.ndarray, wanted: int, keep: bool | None
+) -> _Kept:
+    """The first `wanted` episodes of `candidates` (seed order, so the result does not depend on how many
+    run at once) whose success equals `keep`, or simply the first `wanted` when `keep` is None."""
+    kept: list[tuple[np.ndarray, np.ndarray, bool, int]] = []
+    outcomes: list[bool] = []
+    while len(kept) < wanted and len(outcomes) < len(candidates):
+        remaining = wanted - len(kept)
+        if keep is None:
+            block = candidates[len(outcomes) : len(outcomes) + remaining]
+        else:  # a little more than the remaining count; the extra candidates join the bar's total
+            block = candidates[len(outcomes) : len(outcomes) + math.ceil(1.25 * remaining)]
+            recorder.bar.total += len(block)
+        for obs, actions, success in recorder.run(behaviour, block):
             kept += [
-                (o, a, tried + i) for i, (o, a) in enumerate(zip(obs, actions, strict=True)) if success[i]
+                (o, a, bool(s), len(outcomes) + i)
+                for i, (o, a, s) in enumerate(zip(obs, actions, success, strict=True))
+                if keep is None or bool(s) == keep
             ]
-            tried += len(success)
+            outcomes += [bool(s) for s in success]
     if len(kept) < wanted:
+        outcome = "succeeded" if keep else "failed"
         raise RuntimeError(
-            f"the scripted expert solved only {len(kept)} of {tried} episodes, {wanted} wanted"
+            f"only {len(kept)} of {len(outcomes)} {behaviour.label} episodes {outcome}, {wanted} wanted"
         )
     kept = kept[:wanted]
+    attempts = kept[-1][3] + 1
+    return _Kept(
+        observations=[k[0] for k in kept],
+        actions=[k[1] for k in kept],
+        success=[k[2] for k in kept],
+        seeds=[int(candidates[k[3]]) for k in kept],
+        attempts=attempts,
+        attempt_successes=sum(outcomes[:attempts]),
+    )
+
+
+def _record_subset(cfg: MetaWorldDataConfig, subset: str, recorder: _Recorder) -> dict[str, np.ndarray]:
+    keep = cfg.outcome_filter(subset)
+    parts: list[_Kept] = []
+    labels: list[str] = []
+    for index, (behaviour, count) in enumerate(cfg.plan(subset)):
+        budget = count if keep is None else count * MAX_FILTER_ATTEMPTS
+        parts.append(
+            _record_behaviour(recorder, behaviour, _candidate_seeds(cfg, subset, index, budget), count, keep)
+        )
+        labels += [behaviour.label] * count
     return {
-        "observations": np.stack([k[0] for k in kept]),
-        "actions": np.stack([k[1] for k in kept]),
-        "success": np.ones(wanted, dtype=bool),
-        "behaviour": np.array([EXPERT.label] * wanted),
-        "seeds": candidates[[k[2] for k in kept]],
-        "attempts": np.array(kept[-1][2] + 1),
+        "observations": np.stack([o for p in parts for o in p.observations]),
+        "actions": np.stack([a for p in parts for a in p.actions]),
+        "success": np.array([s for p in parts for s in p.success], dtype=bool),
+        "behaviour": np.array(labels),
+        "seeds": np.array([seed for p in parts for seed in p.seeds], dtype=np.uint32),
+        # Per behaviour, in plan order: candidates run and how many of them succeeded, before filtering.
+        "attempts": np.array([p.attempts for p in parts]),
+        "attempt_successes": np.array([p.attempt_successes for p in parts]),
     }
 
 
 def _subset_stats(arrays: dict[str, np.ndarray]) -> dict[str, Any]:
-    success, labels = arrays["success"], arrays["behaviour"]
+    """Success of the kept episodes and, where a filter kept only some, of every candidate that ran."""
+    success, labels, attempts = arrays["success"], arrays["behaviour"], arrays["attempts"]
     return {
         "episodes": len(success),
         "success_rate": float(success.mean()),
-        "attempts": int(arrays["attempts"]),  # > episodes when only successful episodes were kept
+        "attempts": int(attempts.sum()),  # > episodes where a filter discarded some
+        "success_rate_before_filter": float(arrays["attempt_successes"].sum() / attempts.sum()),
         "by_behaviour": {
             label: {
                 "episodes": int((labels == label).sum()),
                 "success_rate": float(success[labels == label].mean()),
+                "attempts": int(attempts[i]),
+                "success_rate_before_filter": float(arrays["attempt_successes"][i] / attempts[i]),
             }
-            for label in dict.fromkeys(labels.tolist())
+            for i, label in enumerate(dict.fromkeys(labels.tolist()))
         },
     }
 
@@ -225,19 +263,14 @@ def ensure_metaworld_data(
     folder.mkdir(parents=True, exist_ok=True)
     missing = [s for s in SUBSETS if not (folder / f"{s}.npz").is_file()]
     started = time.perf_counter()
-    # Successful-only expert episodes join the progress bar's total as their candidates are run.
-    filtered = "expert" if cfg.expert_successful_only else None
-    planned = sum(n for s in missing if s != filtered for _, n in cfg.plan(s))
+    # Filtered subsets join the progress bar's total as their candidates are run.
+    planned = sum(n for s in missing if cfg.outcome_filter(s) is None for _, n in cfg.plan(s))
     pool = worker_context().Pool(workers) if workers > 1 and missing else None
     try:
         with tqdm(total=planned, desc=f"{task} data", unit="episode", disable=not progress) as bar:
             recorder = _Recorder(task, cfg.episode_length, pool, bar)
             for subset in missing:
-                if subset == "expert" and cfg.expert_successful_only:
-                    arrays = _record_successful_experts(cfg, recorder)
-                else:
-                    arrays = _record_subset(cfg, subset, recorder)
-                save_npz(folder / f"{subset}.npz", arrays)
+                save_npz(folder / f"{subset}.npz", _record_subset(cfg, subset, recorder))
     finally:
         if pool is not None:
             pool.terminate()
