@@ -5,12 +5,13 @@
   several levels, and the clean expert. Served without actions.
 - D_labelled: a small non-expert set WITH actions (the paper's "random-medium"): random actions and the
   expert under heavy noise (sigma 0.5). By default only episodes that fail the task are kept, as the paper
-  filters its labelled set (Fig. 4d): unfiltered, the noisy half succeeded on 0.06 and 0.14 of assembly and
-  bin-picking but on about half of peg-insert-side and shelf-place. `meta.json` records each behaviour's
-  success rate before filtering. With sigma 1.0 instead, the gripper command is noise wherever the fingers
-  are blocked, so no decoder can learn the expert's firm grasp from it (R² of the gripper dimension -7 on
-  expert transitions) and every latent-action method scored 0.00-0.02 on assembly; with sigma 0.5, MLP-CLAM
-  reached 0.74.
+  filters its labelled set (Fig. 4d): before filtering, the noisy expert's candidates succeed on 0.11 / 0.14 /
+  0.38 / 0.31 of assembly / bin-picking / peg-insert-side / shelf-place (seed 0). `meta.json` records each
+  behaviour's success rate before filtering. With sigma 1.0 instead, the gripper command is noise wherever
+  the fingers are blocked, so no decoder can learn the expert's firm grasp from it (R² of the gripper
+  dimension -7 on expert transitions) and every latent-action method scored 0.00-0.02 on assembly. With
+  sigma 0.5, MLP-CLAM reached 0.74 there on the data of generator version 1, but not on the current draw
+  (training/results/metaworld_cpu.md).
 - D_expert: clean scripted-expert trajectories, served without actions. By default only successful episodes
   are kept, as demonstrations are: under action repeat 2 the scripted experts fail some variations.
 
