@@ -60,6 +60,7 @@ def clam_config(
             transformer=sizes.transformer,
             vq=VQConfig(enabled=discrete),
             residual_fdm=sizes.residual_fdm,
+            idm_frame_deltas=sizes.idm_frame_deltas,
         ),
         decoder=DecoderConfig(embed_dim=sizes.embed_dim, hidden=sizes.hidden),
         policy=PolicyConfig(embed_dim=sizes.embed_dim, hidden=sizes.hidden, chunk_size=1),
@@ -136,6 +137,7 @@ def _vpt_config(profile: Profile) -> VPTConfig:
     return VPTConfig(
         context=profile.sizes.context,
         idm_hidden=profile.sizes.hidden,
+        idm_frame_deltas=profile.sizes.idm_frame_deltas,
         idm_batch_size=profile.batch_size,
         idm_optim=_optim(profile, profile.lam_steps),
         bc=bc_config(profile),

@@ -21,6 +21,7 @@ class ModelSizes:
     latent_dim: int = 16
     context: int = 1
     residual_fdm: bool = False  # LAMConfig.residual_fdm; on assembly (cpu sizes) it did not raise success
+    idm_frame_deltas: bool = True  # every IDM (LAMs and VPT's) also sees each frame's change
 
 
 @dataclass

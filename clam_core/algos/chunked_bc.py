@@ -112,6 +112,7 @@ def train_chunked_vpt(
     action_dim = data.labelled.action_dim
     # The LAM's IDM with latent_dim = the action size (its FDM is built but never trained or used).
     idm = LatentActionModel(layout, replace(cfg.idm, latent_dim=action_dim)).to(device)
+    idm.fit_idm_inputs(normed.unlabelled)
     sampler = LabelledWindowSampler(normed.labelled, cfg.idm.context, device, run.seed + 1)
 
     def idm_loss(_: int) -> dict[str, Tensor]:

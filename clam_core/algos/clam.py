@@ -219,6 +219,7 @@ def train_clam(
     normed = normalize_data(data, stats, device)
     action_dim = data.labelled.action_dim
     model = CLAMModel(cfg, layout, action_dim).to(device)
+    model.lam.fit_idm_inputs(normed.unlabelled)
     config = checkpoint_config(cfg, layout, action_dim)
     context = cfg.lam.context
 

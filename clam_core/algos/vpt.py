@@ -11,6 +11,7 @@ from torch import nn
 from clam_core.algos.clam import OBS_KEY, CLAMData, fit_stats, normalize_observations
 from clam_core.algos.supervised import ActionPolicy, BatchActor, BCConfig, episode_windows, fit_regression
 from clam_core.data.episodes import LabelledEpisodes
+from clam_core.models.frame_deltas import FrameDeltas
 from clam_core.models.mlp import mlp
 from clam_core.train.config import OptimConfig, RunConfig
 from clam_core.train.runtime import resolve_device
@@ -20,6 +21,7 @@ from clam_core.train.runtime import resolve_device
 class VPTConfig:
     context: int = 1  # H frames before o_t, as the latent action models see
     idm_hidden: tuple[int, ...] = (1024, 1024)
+    idm_frame_deltas: bool = False  # as LAMConfig.idm_frame_deltas: the IDM also sees each frame's change
     idm_batch_size: int = 128
     idm_optim: OptimConfig = field(default_factory=lambda: OptimConfig(steps=10_000))
     bc: BCConfig = field(default_factory=BCConfig)
@@ -28,11 +30,17 @@ class VPTConfig:
 class ActionIDM(nn.Module):
     """o_{t-H..t+1} [B, W, D] -> a_t [B, A] in [-1, 1]."""
 
-    def __init__(self, obs_dim: int, action_dim: int, window: int, hidden: tuple[int, ...]) -> None:
+    def __init__(
+        self, obs_dim: int, action_dim: int, window: int, hidden: tuple[int, ...], frame_deltas: bool = False
+    ) -> None:
         super().__init__()
-        self.net = mlp(window * obs_dim, hidden, action_dim)
+        self.frame_deltas = FrameDeltas(obs_dim) if frame_deltas else None
+        features = self.frame_deltas.out_dim if self.frame_deltas is not None else obs_dim
+        self.net = mlp(window * features, hidden, action_dim)
 
     def forward(self, windows: torch.Tensor) -> torch.Tensor:
+        if self.frame_deltas is not None:
+            windows = self.frame_deltas(windows)
         return torch.tanh(self.net(windows.flatten(1)))
 
 
@@ -45,7 +53,11 @@ def train_vpt(data: CLAMData, cfg: VPTConfig, run: RunConfig) -> BatchActor:
         data.labelled.actions.to(device),
     )
     windows, _, actions = episode_windows(labelled, cfg.context)
-    idm = ActionIDM(labelled.obs_dim, labelled.action_dim, cfg.context + 2, cfg.idm_hidden).to(device)
+    idm = ActionIDM(
+        labelled.obs_dim, labelled.action_dim, cfg.context + 2, cfg.idm_hidden, cfg.idm_frame_deltas
+    ).to(device)
+    if idm.frame_deltas is not None:
+        idm.frame_deltas.fit(normalize_observations(data.unlabelled, stats, device))
     fit_regression(
         "vpt_idm",
         {"idm": idm},

@@ -6,7 +6,9 @@ from dataclasses import dataclass, field
 
 from torch import Tensor, nn
 
+from clam_core.data.episodes import ObservationEpisodes
 from clam_core.data.observation_layout import ObservationLayout
+from clam_core.models.frame_deltas import FrameDeltas
 from clam_core.models.lam_mlp import MLPFDM, MLPIDM
 from clam_core.models.lam_spacetime import SpaceTimeFDM, SpaceTimeIDM, SpaceTimeSize
 from clam_core.models.lam_transformer import TransformerFDM, TransformerIDM, TransformerSize
@@ -27,10 +29,14 @@ class LAMConfig:
     # The FDM predicts o_{t+1} - o_t and adds it to o_t. Where consecutive frames barely differ (state
     # vectors at 5-10 Hz), that leaves the latent to explain the change rather than the whole frame.
     residual_fdm: bool = False
+    # State kinds: the IDM also sees each frame's change since the previous one (see models/frame_deltas.py).
+    idm_frame_deltas: bool = False
 
     def __post_init__(self) -> None:
         if self.kind not in LAM_KINDS:
             raise ValueError(f"unknown LAM kind {self.kind!r}; choose one of {LAM_KINDS}")
+        if self.idm_frame_deltas and self.kind == "spacetime":
+            raise ValueError("idm_frame_deltas is for state vectors; the spacetime LAM reads images")
 
     @property
     def window(self) -> int:
@@ -58,14 +64,16 @@ class LatentActionModel(nn.Module):
         self.cfg = cfg
         layout = as_layout(observations)
         obs_dim = layout.dim
+        self.frame_deltas = FrameDeltas(obs_dim) if cfg.idm_frame_deltas else None
+        idm_features = self.frame_deltas.out_dim if self.frame_deltas is not None else obs_dim
         if cfg.kind == "spacetime":
             self.idm = SpaceTimeIDM(layout, cfg.latent_dim, cfg.window, cfg.spacetime)
             self.fdm = SpaceTimeFDM(layout, cfg.latent_dim, cfg.window, cfg.spacetime)
         elif cfg.kind == "mlp":
-            self.idm = MLPIDM(obs_dim, cfg.latent_dim, cfg.window, cfg.mlp_hidden)
+            self.idm = MLPIDM(idm_features, cfg.latent_dim, cfg.window, cfg.mlp_hidden)
             self.fdm = MLPFDM(obs_dim, cfg.latent_dim, cfg.window, cfg.mlp_hidden)
         else:
-            self.idm = TransformerIDM(obs_dim, cfg.latent_dim, cfg.window, cfg.transformer)
+            self.idm = TransformerIDM(idm_features, cfg.latent_dim, cfg.window, cfg.transformer)
             self.fdm = TransformerFDM(obs_dim, cfg.latent_dim, cfg.window, cfg.transformer)
         self.quantizer = None
         if cfg.vq.enabled:
@@ -73,9 +81,14 @@ class LatentActionModel(nn.Module):
 
             self.quantizer = LatentQuantizer(cfg.latent_dim, cfg.vq)
 
+    def fit_idm_inputs(self, episodes: ObservationEpisodes) -> None:
+        """Fit what the IDM's input scaling learns from the (normalised) training episodes, if anything."""
+        if self.frame_deltas is not None:
+            self.frame_deltas.fit(episodes)
+
     def encode(self, windows: Tensor) -> tuple[Tensor, Tensor]:
         """Latent actions of the window's transitions [B, L, Z] (quantised if VQ is on) and the VQ loss."""
-        latents = self.idm(windows)
+        latents = self.idm(windows if self.frame_deltas is None else self.frame_deltas(windows))
         if self.quantizer is None:
             return latents, latents.new_zeros(())
         return self.quantizer(latents)

@@ -1,0 +1,51 @@
+"""IDM inputs that show each frame's change beside the frame itself.
+
+An inverse dynamics model reads the action from how the state changed. In normalised coordinates that change
+is a small difference of two large numbers (on MetaWorld a step moves the hand by about a tenth of the
+dataset's spread), which MLP and transformer IDMs resolve poorly from stacked frames. `FrameDeltas` appends
+the changes, divided by their spread per feature. On a point that moves 0.05 x action per step, an MLP IDM
+reaches R² 0.83 from stacked frames and 0.999 with the changes (tests/test_frame_deltas.py); on MetaWorld the
+benchmark's `collapse_check` records the decoder's R² on D_labelled with them.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+from clam_core.data.episodes import ObservationEpisodes
+
+# Features whose change spreads less than this never change (padding, the goal): they keep unit scale.
+MIN_DELTA_STD = 1e-3
+
+
+class FrameDeltas(nn.Module):
+    """[B, W, D] windows -> [B, W, 2D]: each frame, then its change since the previous frame divided by the
+    per-feature spread of such changes (zero for the window's first frame, whose predecessor is not given).
+    `fit` sets the spread from training episodes; it is saved with the model as a buffer."""
+
+    def __init__(self, obs_dim: int) -> None:
+        super().__init__()
+        self.register_buffer("delta_std", torch.ones(obs_dim))
+
+    @property
+    def out_dim(self) -> int:
+        return 2 * self.delta_std.numel()
+
+    @torch.no_grad()
+    def fit(self, episodes: ObservationEpisodes) -> None:
+        """Spread of one-step changes inside episodes (never across an episode boundary)."""
+        observations = episodes.observations
+        within = torch.ones(observations.shape[0] - 1, dtype=torch.bool, device=observations.device)
+        boundaries = episodes.episode_ends[:-1].to(observations.device) - 1
+        within[boundaries] = False
+        deltas = (observations[1:] - observations[:-1])[within]
+        if deltas.shape[0] < 2:
+            raise ValueError("FrameDeltas.fit needs at least two transitions inside episodes")
+        spread = deltas.float().std(0)
+        self.delta_std.copy_(torch.where(spread < MIN_DELTA_STD, torch.ones_like(spread), spread))
+
+    def forward(self, windows: Tensor) -> Tensor:
+        deltas = torch.zeros_like(windows)
+        deltas[:, 1:] = (windows[:, 1:] - windows[:, :-1]) / self.delta_std
+        return torch.cat([windows, deltas], dim=-1)
