@@ -20,7 +20,6 @@ the grid between processes), and the tables are rewritten at the end:
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import asdict, replace
@@ -40,7 +39,7 @@ from training.kitchen_methods import METHODS as KITCHEN_METHODS
 from training.kitchen_methods import TARGET, target_check, target_notes
 from training.metaworld_methods import table_methods, train_method
 from training.metaworld_profiles import PROFILES, Profile, profile
-from training.results_io import RESULTS_DIR
+from training.results_io import RESULTS_DIR, command_line
 
 TABLE_TITLES = {
     "main": "MetaWorld, state-based, {labelled} labelled non-expert trajectories: success rate",
@@ -98,10 +97,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if unknown:
         parser.error(f"unknown or expert-less MetaWorld task(s) {unknown}; e.g. {TASKS_WITH_EXPERTS[:4]}")
     return args
-
-
-def command_line(argv: list[str] | None) -> str:
-    return " ".join(["python training/benchmark.py", *(argv if argv is not None else sys.argv[1:])])
 
 
 def work_through(
@@ -218,7 +213,7 @@ def run_metaworld(args: argparse.Namespace, argv: list[str] | None) -> None:
         work_through(name, store, all_cells, lambda cell: run_cell(cell, prof, data, args, work_dir))
     datasets = {task: dataset_meta(task, prof.data, args.cache_dir).get("subsets") for task in prof.tasks}
     payload = {
-        "command": command_line(argv),
+        "command": command_line("training/benchmark.py", argv),
         "config": {"profile": asdict(prof), "seeds": seeds, "config_key": key},
         "wall_seconds_this_invocation": round(time.perf_counter() - started, 1),
         "datasets": datasets,
@@ -266,7 +261,7 @@ def run_kitchen(args: argparse.Namespace, argv: list[str] | None) -> None:
         work_through(name, store, cells, run_cell)
     check = target_check(summarise(store, cells), list(prof.tasks), prof.name)
     payload = {
-        "command": command_line(argv),
+        "command": command_line("training/benchmark.py", argv),
         "config": {"profile": asdict(prof), "seeds": seeds, "methods": methods, "config_key": key},
         "wall_seconds_this_invocation": round(time.perf_counter() - started, 1),
         "datasets": data.meta(),

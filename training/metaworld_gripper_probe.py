@@ -16,7 +16,6 @@ Writes training/results/metaworld_gripper_probe.{json,md}.
 
 from __future__ import annotations
 
-import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -29,7 +28,7 @@ from clam_core.data.npz_cache import load_npz
 from clam_core.envs.metaworld_tasks import EVAL_SEED, PAPER_TASKS, ExpertAgent, evaluate
 from training.cli import parse_config
 from training.metaworld_profiles import PROFILES, profile
-from training.results_io import RESULTS_DIR, write_results
+from training.results_io import RESULTS_DIR, command_line, write_results
 
 HAND = slice(0, 3)  # end-effector position in the 39-dim state
 OBJECT = slice(4, 7)  # the first object's position: the one each paper task picks up
@@ -125,8 +124,12 @@ def main(cfg: GripperProbeConfig) -> dict:
     with tqdm(total=len(cfg.tasks) * len(cfg.commands), desc="gripper probe", unit="eval") as bar:
         for task in cfg.tasks:
             results[task] = probe_task(task, cfg, bar)
-    headers = ["task", *(f"close={c:g}" for c in cfg.commands), "D_labelled carrying: steps, mean (IQR)"]
-    headers.append("D_expert carrying: mean")
+    headers = [
+        "task",
+        *(f"close={c:g}" for c in cfg.commands),
+        "D_labelled carrying: steps, mean (IQR)",
+        "D_expert carrying: mean",
+    ]
     rows = []
     for task, result in results.items():
         labelled, expert = result["carried_commands"]["labelled"], result["carried_commands"]["expert"]
@@ -146,7 +149,7 @@ def main(cfg: GripperProbeConfig) -> dict:
         "trained on D_labelled learns to output while the fingers hold an object.",
     ]
     payload = {
-        "command": "python " + " ".join(["training/metaworld_gripper_probe.py", *sys.argv[1:]]),
+        "command": command_line("training/metaworld_gripper_probe.py"),
         "config": asdict(cfg),
         "wall_seconds": round(time.perf_counter() - started, 1),
         "results": results,

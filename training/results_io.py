@@ -6,6 +6,7 @@ import json
 import os
 import platform
 import subprocess
+import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -58,6 +59,11 @@ def git_commit() -> str:
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
     return f"{commit}{'-dirty' if dirty else ''}"
+
+
+def command_line(script: str, argv: Sequence[str] | None = None) -> str:
+    """How a result was produced: `python <script>` and its arguments (this process's by default)."""
+    return " ".join(["python", script, *(argv if argv is not None else sys.argv[1:])])
 
 
 def markdown_table(headers: list[str], rows: list[list[Any]]) -> str:

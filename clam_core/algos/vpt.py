@@ -11,7 +11,7 @@ from torch import nn
 from clam_core.algos.clam import OBS_KEY, CLAMData, fit_stats, normalize_observations
 from clam_core.algos.supervised import ActionPolicy, BatchActor, BCConfig, episode_windows, fit_regression
 from clam_core.data.episodes import LabelledEpisodes
-from clam_core.models.frame_deltas import FrameDeltas
+from clam_core.models.frame_deltas import optional_frame_deltas
 from clam_core.models.mlp import mlp
 from clam_core.train.config import OptimConfig, RunConfig
 from clam_core.train.runtime import resolve_device
@@ -34,8 +34,7 @@ class ActionIDM(nn.Module):
         self, obs_dim: int, action_dim: int, window: int, hidden: tuple[int, ...], frame_deltas: bool = False
     ) -> None:
         super().__init__()
-        self.frame_deltas = FrameDeltas(obs_dim) if frame_deltas else None
-        features = self.frame_deltas.out_dim if self.frame_deltas is not None else obs_dim
+        self.frame_deltas, features = optional_frame_deltas(obs_dim, frame_deltas)
         self.net = mlp(window * features, hidden, action_dim)
 
     def forward(self, windows: torch.Tensor) -> torch.Tensor:

@@ -49,3 +49,10 @@ class FrameDeltas(nn.Module):
         deltas = torch.zeros_like(windows)
         deltas[:, 1:] = (windows[:, 1:] - windows[:, :-1]) / self.delta_std
         return torch.cat([windows, deltas], dim=-1)
+
+
+def optional_frame_deltas(obs_dim: int, enabled: bool) -> tuple[FrameDeltas | None, int]:
+    """An IDM's FrameDeltas (None when off, so checkpoints saved without them still load) and the number of
+    features per frame the IDM then reads."""
+    deltas = FrameDeltas(obs_dim) if enabled else None
+    return deltas, (deltas.out_dim if deltas is not None else obs_dim)

@@ -8,7 +8,7 @@ from torch import Tensor, nn
 
 from clam_core.data.episodes import ObservationEpisodes
 from clam_core.data.observation_layout import ObservationLayout
-from clam_core.models.frame_deltas import FrameDeltas
+from clam_core.models.frame_deltas import optional_frame_deltas
 from clam_core.models.lam_mlp import MLPFDM, MLPIDM
 from clam_core.models.lam_spacetime import SpaceTimeFDM, SpaceTimeIDM, SpaceTimeSize
 from clam_core.models.lam_transformer import TransformerFDM, TransformerIDM, TransformerSize
@@ -64,8 +64,7 @@ class LatentActionModel(nn.Module):
         self.cfg = cfg
         layout = as_layout(observations)
         obs_dim = layout.dim
-        self.frame_deltas = FrameDeltas(obs_dim) if cfg.idm_frame_deltas else None
-        idm_features = self.frame_deltas.out_dim if self.frame_deltas is not None else obs_dim
+        self.frame_deltas, idm_features = optional_frame_deltas(obs_dim, cfg.idm_frame_deltas)
         if cfg.kind == "spacetime":
             self.idm = SpaceTimeIDM(layout, cfg.latent_dim, cfg.window, cfg.spacetime)
             self.fdm = SpaceTimeFDM(layout, cfg.latent_dim, cfg.window, cfg.spacetime)
