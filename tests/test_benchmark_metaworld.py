@@ -14,7 +14,7 @@ import pytest
 from train_cli import ROOT
 
 from training.benchmark_cells import Cell, CellStore, config_key
-from training.metaworld_methods import MAIN_METHODS
+from training.metaworld_methods import MAIN_METHODS, TABLES, earlier_twin, table_methods
 from training.metaworld_profiles import profile
 
 BENCHMARK = str(ROOT / "training" / "benchmark.py")
@@ -100,6 +100,26 @@ def test_smoke_profile_runs_every_method_and_writes_the_tables(smoke) -> None:
     assert collapse["recon_loss"] > 0 and collapse["copy_last_loss"] > 0
     cell = json.loads((results / "metaworld_smoke_cells/main/tf_clam/assembly-v3/seed0.json").read_text())
     assert -1e6 < cell["lam_expert_decoder_r2"] <= 1.0  # decoder against the expert's own actions
+    twin = json.loads((results / "metaworld_smoke_cells/beta/beta=1/assembly-v3/seed0.json").read_text())
+    assert twin["same_as"] == "main/tf_clam" and twin["successes"] == cell["successes"]
+    assert "beta=1 = main tf_clam" in (results / "metaworld_smoke_beta.md").read_text()
+    assert "[main] tf_clam on assembly-v3" in result.stdout and "[main] lapo" in result.stdout
+    assert result.stdout.count("reused from") == 5  # 2 ablation cells, beta=0 and 1, latent_dim=16
+
+
+def test_sweep_cells_that_repeat_an_earlier_cell_are_found_by_configuration() -> None:
+    cpu = profile("cpu")
+    twins = {(t, m): earlier_twin(t, m, cpu) for t in TABLES[1:] for m in table_methods(t, cpu)}
+    assert {cell: twin for cell, twin in twins.items() if twin} == {
+        ("ablation", "discrete_separate"): ("main", "lapo"),  # LAPO: VQ latents, decoder trained afterwards
+        ("ablation", "continuous_joint"): ("main", "tf_clam"),
+        ("beta", "beta=0"): ("ablation", "continuous_separate"),
+        ("beta", "beta=1"): ("main", "tf_clam"),
+        ("latent_dim", "latent_dim=16"): ("main", "tf_clam"),
+    }
+    cpu.sizes.latent_dim = 8  # the twin follows the configuration, not the names
+    assert earlier_twin("latent_dim", "latent_dim=8", cpu) == ("main", "tf_clam")
+    assert earlier_twin("latent_dim", "latent_dim=16", cpu) is None
 
 
 def test_a_second_run_resumes_without_retraining(smoke) -> None:

@@ -37,7 +37,7 @@ from training.kitchen_cells import PARTIAL, KitchenTasks
 from training.kitchen_cells import run_cell as run_kitchen_cell
 from training.kitchen_methods import METHODS as KITCHEN_METHODS
 from training.kitchen_methods import TARGET, target_check, target_notes
-from training.metaworld_methods import table_methods, train_method
+from training.metaworld_methods import TABLES, earlier_twin, table_methods, train_method
 from training.metaworld_profiles import PROFILES, Profile, profile
 from training.results_io import RESULTS_DIR, command_line
 
@@ -83,7 +83,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         f"{len(TASKS_WITH_EXPERTS)} with a scripted expert, e.g. assembly-v3",
     )
     metaworld.add_argument("--methods", nargs="+", help="only these methods/variants (default: all)")
-    metaworld.add_argument("--tables", nargs="+", choices=["main", "ablation", "beta", "latent_dim"])
+    metaworld.add_argument("--tables", nargs="+", choices=TABLES)
     add_run_arguments(metaworld, "metaworld")
     kitchen = benchmarks.add_parser("kitchen", help="image-based WidowX kitchen twin (paper Table 3 setting)")
     kitchen.add_argument("--profile", choices=kitchen_profiles.PROFILES, default="smoke")
@@ -102,17 +102,20 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def work_through(
     name: str, store: CellStore, cells: list[Cell], run_cell: Callable[[Cell], dict[str, Any]]
 ) -> None:
-    """Run and store every cell that has no result and no other process holds, task by task."""
+    """Run and store every cell that has no result and no other process holds."""
     done_before = sum(store.result(c) is not None for c in cells)
     print(f"{name}: {len(cells)} cells, {done_before} already done", flush=True)
-    for cell in store.pending(sorted(cells, key=lambda c: (c.task, c.table, c.method, c.seed))):
+    # Task by task, tables in TABLES order, so a sweep cell finds its main-table twin already done.
+    order = sorted(cells, key=lambda c: (c.task, TABLES.index(c.table), c.method, c.seed))
+    for cell in store.pending(order):
         print(f"[{cell.table}] {cell.method} on {cell.task}, seed {cell.seed}", flush=True)
         result = run_cell(cell)
         store.save(cell, result)
         partial = f", partial {result[PARTIAL]:.2f}" if PARTIAL in result else ""
+        reused = f", reused from {result['same_as']}" if "same_as" in result else ""
         print(
             f"  success {result['success']:.2f}{partial} over {result['episodes']} episodes "
-            f"(train {result['train_seconds']} s, eval {result['eval_seconds']} s)",
+            f"(train {result['train_seconds']} s, eval {result['eval_seconds']} s{reused})",
             flush=True,
         )
 
@@ -159,7 +162,9 @@ class TaskData:
         return self._loaded[task]
 
 
-def run_cell(cell: Cell, prof: Profile, data: TaskData, args: argparse.Namespace, work_dir: Path) -> dict:
+def train_and_evaluate(
+    cell: Cell, prof: Profile, data: TaskData, args: argparse.Namespace, work_dir: Path
+) -> dict:
     clam_data, expert, _ = data.get(cell.task)
     run = cell.run_config(work_dir, args.device, not args.quiet, prof.lam_steps)
     started = time.perf_counter()
@@ -176,6 +181,32 @@ def run_cell(cell: Cell, prof: Profile, data: TaskData, args: argparse.Namespace
         "eval_seconds": round(time.perf_counter() - trained, 1),
         **{f"lam_{k}": v for k, v in metrics.items()},
     }
+
+
+def run_cell(
+    cell: Cell, prof: Profile, data: TaskData, args: argparse.Namespace, work_dir: Path, store: CellStore
+) -> dict:
+    """Train and evaluate the cell, or take the result of its twin in an earlier table (trained first if
+    missing, and stored there too) when both would train the very same model."""
+    twin = earlier_twin(cell.table, cell.method, prof)
+    if twin is None:
+        return train_and_evaluate(cell, prof, data, args, work_dir)
+    source = replace(cell, table=twin[0], method=twin[1])
+    result = store.result(source)
+    if result is None:
+        result = train_and_evaluate(source, prof, data, args, work_dir)
+        store.save(source, result)
+    return {**result, "same_as": f"{source.table}/{source.method}"}
+
+
+def twins_note(table: str, prof: Profile) -> str | None:
+    twins = [(m, earlier_twin(table, m, prof)) for m in table_methods(table, prof)]
+    reused = [f"{m} = {twin[0]} {twin[1]}" for m, twin in twins if twin]
+    if not reused:
+        return None
+    return (
+        "Reused, not retrained, because the configuration and seeds are identical: " + ", ".join(reused) + "."
+    )
 
 
 def collapse_check(store: CellStore, cells: list[Cell]) -> dict[str, dict[str, Any]]:
@@ -210,7 +241,7 @@ def run_metaworld(args: argparse.Namespace, argv: list[str] | None) -> None:
     data = TaskData(prof, args)
     all_cells = [c for table in tables for c in cells[table]]
     if not args.report_only:
-        work_through(name, store, all_cells, lambda cell: run_cell(cell, prof, data, args, work_dir))
+        work_through(name, store, all_cells, lambda cell: run_cell(cell, prof, data, args, work_dir, store))
     datasets = {task: dataset_meta(task, prof.data, args.cache_dir).get("subsets") for task in prof.tasks}
     payload = {
         "command": command_line("training/benchmark.py", argv),
@@ -223,8 +254,15 @@ def run_metaworld(args: argparse.Namespace, argv: list[str] | None) -> None:
         title = TABLE_TITLES[table].format(labelled=prof.data.labelled_episodes, task=prof.beta_task)
         extra = {"collapse_check": collapse_check(store, cells[table])}
         suffix = "" if table == "main" else f"_{table}"
+        table_notes = [*notes, *filter(None, [twins_note(table, prof)])]
         paths = write_table(
-            name + suffix, title, store, cells[table], {**payload, **extra}, args.results_dir, notes=notes
+            name + suffix,
+            title,
+            store,
+            cells[table],
+            {**payload, **extra},
+            args.results_dir,
+            notes=table_notes,
         )
         print(f"{table}: {paths['md']}", flush=True)
     report_missing(store, all_cells)

@@ -23,6 +23,7 @@ from clam_core.train.runtime import resolve_device
 from training.lam_diagnostics import lam_diagnostics
 from training.metaworld_profiles import Profile
 
+TABLES = ("main", "ablation", "beta", "latent_dim")  # in the order they are filled
 MAIN_METHODS = ("bc_al", "vpt", "lapo", "lapa", "dynamo", "mlp_clam", "tf_clam", "bc_expert")
 # Table 6: (discrete latents, joint decoder training) with the transformer LAM.
 ABLATIONS = {
@@ -80,57 +81,63 @@ def _clam(cfg: CLAMConfig, data: CLAMData, run: RunConfig, expert: LabelledEpiso
     return latent_actor(model, stats, resolve_device(run.device)), lam_metrics
 
 
+def _clam_cells(table: str, profile: Profile) -> dict[str, CLAMConfig]:
+    """The cells of `table` that train plain CLAM (both stages), by method name, with their configurations."""
+    if table == "main":
+        transformer = clam_config(profile, "transformer")
+        return {
+            "lapo": lapo_config(transformer),
+            "mlp_clam": clam_config(profile, "mlp"),
+            "tf_clam": transformer,
+        }
+    if table == "ablation":
+        return {
+            name: clam_config(profile, "transformer", discrete, 1.0 if joint else 0.0)
+            for name, (discrete, joint) in ABLATIONS.items()
+        }
+    if table == "beta":
+        return {f"beta={b:g}": clam_config(profile, "transformer", beta=b) for b in profile.betas}
+    if table == "latent_dim":
+        return {
+            f"latent_dim={z}": clam_config(profile, "transformer", latent_dim=z) for z in profile.latent_dims
+        }
+    raise ValueError(f"unknown table {table!r}")
+
+
 def train_method(
     table: str, method: str, profile: Profile, data: CLAMData, expert: LabelledEpisodes, run: RunConfig
 ) -> Trained:
     """Train one cell's method; `expert` (with actions) is only ever used by the privileged BC-Expert."""
-    builders: dict[str, Callable[[], Trained]]
-
-    def clam(cfg: CLAMConfig) -> Trained:
-        return _clam(cfg, data, run, expert)
-
+    builders: dict[str, Callable[[], Trained]] = {
+        name: (lambda c=cfg: _clam(c, data, run, expert)) for name, cfg in _clam_cells(table, profile).items()
+    }
     if table == "main":
-        builders = {
+        builders |= {
             "bc_al": lambda: (train_bc(data.labelled, fit_stats(data), bc_config(profile), run), {}),
             "bc_expert": lambda: (train_bc(expert, fit_stats(data), bc_config(profile), run), {}),
             "vpt": lambda: (train_vpt(data, _vpt_config(profile), run), {}),
-            "lapo": lambda: clam(lapo_config(clam_config(profile, "transformer"))),
             "lapa": lambda: (train_lapa(_lapa_config(profile), data, run), {}),
             "dynamo": lambda: (train_dynamo(_dynamo_config(profile), data, run), {}),
-            "mlp_clam": lambda: clam(clam_config(profile, "mlp")),
-            "tf_clam": lambda: clam(clam_config(profile, "transformer")),
         }
-    elif table == "ablation":
-        builders = {
-            name: (
-                lambda d=discrete, j=joint: clam(clam_config(profile, "transformer", d, 1.0 if j else 0.0))
-            )
-            for name, (discrete, joint) in ABLATIONS.items()
-        }
-    elif table == "beta":
-        builders = {
-            f"beta={beta:g}": (lambda b=beta: clam(clam_config(profile, "transformer", beta=b)))
-            for beta in profile.betas
-        }
-    elif table == "latent_dim":
-        builders = {
-            f"latent_dim={dim}": (lambda z=dim: clam(clam_config(profile, "transformer", latent_dim=z)))
-            for dim in profile.latent_dims
-        }
-    else:
-        raise ValueError(f"unknown table {table!r}")
     if method not in builders:
         raise ValueError(f"unknown method {method!r} for table {table!r}; choose from {sorted(builders)}")
     return builders[method]()
 
 
 def table_methods(table: str, profile: Profile) -> list[str]:
-    return {
-        "main": list(MAIN_METHODS),
-        "ablation": list(ABLATIONS),
-        "beta": [f"beta={b:g}" for b in profile.betas],
-        "latent_dim": [f"latent_dim={d}" for d in profile.latent_dims],
-    }[table]
+    return list(MAIN_METHODS) if table == "main" else list(_clam_cells(table, profile))
+
+
+def earlier_twin(table: str, method: str, profile: Profile) -> tuple[str, str] | None:
+    """The (table, method) of an earlier table whose training this cell repeats exactly (equal configuration;
+    cells of one task and seed share training and evaluation seeds), e.g. beta=1 is the main tf_clam: the
+    twin's result can be reused instead of training the same model twice."""
+    config = _clam_cells(table, profile).get(method)
+    for earlier in TABLES[: TABLES.index(table)]:
+        for name, other in _clam_cells(earlier, profile).items():
+            if other == config:
+                return earlier, name
+    return None
 
 
 def _vpt_config(profile: Profile) -> VPTConfig:
