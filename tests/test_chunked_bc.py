@@ -1,5 +1,5 @@
-"""Action-chunk baselines (BC, VPT) on any observation layout: they learn, and their `bc` checkpoints run
-through LatentActionAgent like CLAM's (state vectors, or dicts of state and images)."""
+"""Action-chunk baselines (BC, VPT, LAPA) on any observation layout: they learn, and their `bc` checkpoints
+run through LatentActionAgent like CLAM's (state vectors, or dicts of state and images)."""
 
 from __future__ import annotations
 
@@ -15,9 +15,10 @@ from clam_core.algos.chunked_bc import (
     ChunkedVPTConfig,
     action_chunks,
     train_chunked_bc,
+    train_chunked_lapa,
     train_chunked_vpt,
 )
-from clam_core.algos.clam import CLAMData, fit_stats
+from clam_core.algos.clam import CLAMConfig, CLAMData, fit_stats
 from clam_core.data.episodes import LabelledEpisodes
 from clam_core.data.observation_layout import ObservationLayout
 from clam_core.inference import LatentActionAgent
@@ -26,6 +27,7 @@ from clam_core.models.image_policy import ImagePolicyConfig
 from clam_core.models.lam import LAMConfig
 from clam_core.models.lam_spacetime import SpaceTimeSize
 from clam_core.models.policies import PolicyConfig
+from clam_core.train.checkpoint import load_checkpoint
 from clam_core.train.config import OptimConfig
 
 STEP = 0.1  # o_{t+1} = o_t + STEP * a_t
@@ -136,3 +138,45 @@ def test_image_vpt_uses_the_space_time_idm(tmp_path: Path) -> None:
     assert agent.predict_chunk(
         {STATE_KEY: np.zeros(2, np.float32), IMAGE_KEY_PREFIX + "external": images[0]}
     ).shape == (2, 2)
+
+
+def test_image_lapa_fine_tunes_the_lapo_policy_through_a_new_action_head(tmp_path: Path) -> None:
+    layout = ObservationLayout(2, ("external",), image_size=16)
+    rng = np.random.default_rng(8)
+    episodes = rollouts(random_play, episodes=3, length=8, seed=9)
+    images = rng.integers(0, 255, (episodes.num_steps, 16, 16, 3), dtype=np.uint8)
+    labelled = LabelledEpisodes(
+        layout.flatten(episodes.observations, {"external": images}), episodes.episode_ends, episodes.actions
+    )
+    small = SpaceTimeSize(d_model=16, n_heads=2, n_layers=1, ff_dim=32, dropout=0.0, patch_size=8)
+    policy = PolicyConfig(
+        chunk_size=2, image=ImagePolicyConfig(backbone="convnet", d_model=32, n_heads=2, n_layers=1)
+    )
+    few = OptimConfig(steps=2, warmup_steps=1)
+    clam = CLAMConfig(
+        lam=LAMConfig(kind="spacetime", context=1, latent_dim=8, spacetime=small),
+        policy=policy,
+        batch_size=4,
+        decoder_batch_size=4,
+        policy_batch_size=4,
+        stage1=few,
+        stage2=few,
+    )
+    data = CLAMData(labelled, labelled.observations_only(), labelled.observations_only())
+    # A vanishing fine-tuning step size: every layer but the new head must still hold LAPO's weights.
+    still = OptimConfig(steps=2, warmup_steps=1, lr=1e-12)
+    checkpoint = train_chunked_lapa(data, layout, clam, still, 4, quiet_run(tmp_path))
+    pretrained = load_checkpoint(tmp_path / "lapo" / "checkpoint")
+    assert pretrained.config["clam"]["lam"]["vq"]["enabled"] and pretrained.config["clam"]["beta"] == 0.0
+    lapo = {k: v for k, v in pretrained.tensors.items() if k.startswith("policy.")}
+    lapa = load_checkpoint(checkpoint).tensors
+    assert lapa["policy.head.weight"].shape == (2, 32) and lapo["policy.head.weight"].shape == (8, 32)
+    carried = [k for k in lapo if not k.startswith("policy.head.")]
+    assert len(carried) > 10
+    for key in carried:
+        torch.testing.assert_close(lapa[key], lapo[key], atol=1e-6, rtol=0)
+    agent = LatentActionAgent.load(checkpoint)
+    chunk = agent.predict_chunk(
+        {STATE_KEY: np.zeros(2, np.float32), IMAGE_KEY_PREFIX + "external": images[0]}
+    )
+    assert chunk.shape == (2, 2) and torch.isfinite(torch.as_tensor(chunk)).all()

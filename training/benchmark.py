@@ -13,8 +13,8 @@ the grid between processes), and the tables are rewritten at the end:
 - metaworld (state-based): training/results/metaworld_<profile>.{json,md,png} (the main table, laid out like
   the paper's Table 5) and metaworld_<profile>_{ablation,beta,latent_dim}.* for the ablation and sweeps.
 - kitchen (images, the MuJoCo twin of the WidowX kitchen, paper Table 3 setting): labelled play data from the
-  twin's play controller, action-free expert demonstrations per task; Space-Time CLAM, VPT, BC-AL and the
-  privileged BC-Expert; success and partial success in training/results/kitchen_<profile>.{json,md,png}.
+  twin's play controller, action-free expert demonstrations per task; Space-Time CLAM, VPT, LAPA, BC-AL and
+  the privileged BC-Expert; success and partial success in training/results/kitchen_<profile>.{json,md,png}.
 """
 
 from __future__ import annotations

@@ -7,6 +7,8 @@ privileged BC-Expert, which is trained on them with their actions (an upper refe
 
 - `st_clam`: Space-Time CLAM (LAM + jointly trained action decoder, then a latent policy on the experts).
 - `vpt`: an IDM of the LAM's architecture trained on play labels the experts; BC on those labels.
+- `lapa`: the LAM with VQ latents and a latent policy (LAPO), whose output layer then becomes an action head
+  fine-tuned on the play data's action chunks.
 - `bc_al`: BC on the play data.
 - `bc_expert`: BC on the expert demonstrations with their actions (privileged).
 """
@@ -18,7 +20,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from clam_core.algos.chunked_bc import ChunkedBCConfig, ChunkedVPTConfig, train_chunked_bc, train_chunked_vpt
+from clam_core.algos.chunked_bc import (
+    ChunkedBCConfig,
+    ChunkedVPTConfig,
+    train_chunked_bc,
+    train_chunked_lapa,
+    train_chunked_vpt,
+)
 from clam_core.algos.clam import CLAMConfig, CLAMData, fit_stats, train_clam
 from clam_core.data.episodes import LabelledEpisodes, ObservationEpisodes, concat_observations
 from clam_core.data.observation_layout import ObservationLayout
@@ -26,7 +34,7 @@ from clam_core.train.config import OptimConfig, RunConfig
 from training.kitchen_profiles import KitchenProfile
 from training.lam_diagnostics import lam_diagnostics
 
-METHODS = ("st_clam", "vpt", "bc_al", "bc_expert")
+METHODS = ("st_clam", "vpt", "lapa", "bc_al", "bc_expert")
 RIVALS = ("vpt", "bc_al")  # the methods ST-CLAM has to beat on every task
 TARGET_TASK, TARGET_SUCCESS = "microwave", 0.8
 TARGET = (
@@ -90,6 +98,17 @@ def train_method(method: str, prof: KitchenProfile, data: KitchenTaskData, run: 
     builders: dict[str, Callable[[], Trained]] = {
         "st_clam": lambda: _st_clam(prof, data, run),
         "vpt": lambda: (train_chunked_vpt(data.clam, data.layout, vpt_config(prof), run), {}),
+        "lapa": lambda: (
+            train_chunked_lapa(
+                data.clam,
+                data.layout,
+                clam_config(prof),
+                _optim(prof, prof.policy_steps),
+                prof.batch_size,
+                run,
+            ),
+            {},
+        ),
         "bc_al": lambda: _bc(prof, data, run, data.clam.labelled),
         "bc_expert": lambda: _bc(prof, data, run, data.expert),
     }

@@ -5,9 +5,11 @@ architecture predicting chunks of actions instead of latents, as the paper's ima
   (privileged) actions.
 - VPT (`train_chunked_vpt`): an IDM with the LAM's encoder architecture is trained on the labelled data to
   predict a_t from o_{t-H..t+1}, labels the expert observations, and BC learns from those labels.
+- LAPA (`train_chunked_lapa`): LAPO pretraining (VQ latents, latent policy on the relabelled experts), then
+  the policy's output layer becomes an action head and the whole policy is fine-tuned on labelled chunks.
 
-Both write a checkpoint with `algo: bc` that `LatentActionAgent` runs (the decoder is the identity), so the
-policy node can deploy a baseline exactly like CLAM.
+All three write a checkpoint with `algo: bc` that `LatentActionAgent` runs (the decoder is the identity),
+so the policy node can deploy a baseline exactly like CLAM.
 """
 
 from __future__ import annotations
@@ -18,16 +20,19 @@ from pathlib import Path
 import draccus
 import torch
 import torch.nn.functional as F
-from torch import Tensor
+from torch import Tensor, nn
 
 from clam_core.algos.clam import (
+    CLAMConfig,
     CLAMData,
     agent_checkpoint_config,
     fit_stats,
     normalize_data,
     normalize_labelled,
     relabel,
+    train_clam,
 )
+from clam_core.algos.lapo import lapo_config
 from clam_core.algos.supervised import fit_regression
 from clam_core.data.episodes import LabelledEpisodes
 from clam_core.data.normalization import NormStats
@@ -75,10 +80,12 @@ def _fit_chunk_policy(
     stats: NormStats,
     cfg: ChunkedBCConfig,
     run: RunConfig,
+    policy: nn.Module | None = None,
 ) -> Path:
-    """Regress normalised action chunks from normalised observations; save the `bc` checkpoint."""
+    """Regress normalised action chunks from normalised observations with `policy` (a fresh one of
+    `cfg.policy` by default); save the `bc` checkpoint."""
     action_dim = targets.shape[-1]
-    policy = build_latent_policy(layout, action_dim, cfg.policy).to(inputs.device)
+    policy = policy or build_latent_policy(layout, action_dim, cfg.policy).to(inputs.device)
     config = bc_checkpoint_config(cfg.policy, layout, action_dim)
     fit_regression(name, {"policy": policy}, policy, inputs, targets, cfg.optim, cfg.batch_size, run, config)
     policy.eval()
@@ -129,3 +136,27 @@ def train_chunked_vpt(
     if inputs.shape[0] == 0:
         raise ValueError("no expert episode is long enough to label; check the context and chunk size")
     return _fit_chunk_policy("vpt_bc", inputs, targets, layout, stats, cfg.bc, run)
+
+
+def train_chunked_lapa(
+    data: CLAMData,
+    layout: ObservationLayout,
+    clam: CLAMConfig,
+    finetune: OptimConfig,
+    finetune_batch_size: int,
+    run: RunConfig,
+) -> Path:
+    """LAPA on raw data: `clam` trained as LAPO (its own checkpoint in `<out_dir>/lapo`), then its latent
+    policy fine-tuned to predict the labelled data's action chunks through a fresh output layer."""
+    if layout.has_images and clam.policy.image.backbone == "idm":
+        raise ValueError(
+            "LAPA saves a bc checkpoint, which cannot rebuild an IDM backbone; use resnet18 or convnet"
+        )
+    pretraining = replace(run, out_dir=str(Path(run.out_dir) / "lapo"))
+    _, model, stats = train_clam(lapo_config(clam), data, pretraining, layout)
+    device = resolve_device(run.device)
+    inputs, targets = action_chunks(normalize_labelled(data.labelled, stats, device), clam.policy.chunk_size)
+    policy = model.policy.train()
+    policy.replace_output_head(data.labelled.action_dim)
+    cfg = ChunkedBCConfig(clam.policy, finetune_batch_size, finetune)
+    return _fit_chunk_policy("lapa_finetune", inputs, targets, layout, stats, cfg, run, policy)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 
 from clam_core.algos.clam import OBS_KEY, CLAMConfig, CLAMData, train_clam
 from clam_core.algos.lapo import lapo_config
@@ -27,11 +27,10 @@ def train_lapa(cfg: LAPAConfig, data: CLAMData, run: RunConfig) -> BatchActor:
     device = resolve_device(run.device)
     _, model, stats = train_clam(lapo_config(cfg.clam), data, run)
     policy = model.policy.train()
-    last = policy.head[-1]
-    policy.head[-1] = nn.Linear(last.in_features, data.labelled.action_dim).to(device)  # the action head
+    policy.replace_output_head(data.labelled.action_dim)
 
     def predict(observations: Tensor) -> Tensor:
-        return torch.tanh(policy.head(policy.embed(observations)))
+        return torch.tanh(policy(observations)[..., 0, :])  # the chunk's first step
 
     inputs = stats.normalize(OBS_KEY, data.labelled.observations.to(device))
     fit_regression(

@@ -177,6 +177,11 @@ class ChunkedImagePolicy(nn.Module):
         self.decoder = nn.TransformerDecoder(layer, cfg.n_layers, norm=nn.LayerNorm(d))
         self.head = nn.Linear(d, latent_dim)
 
+    def replace_output_head(self, dim: int) -> None:
+        """A fresh last layer with `dim` outputs per chunk step (LAPA's action head); the rest is kept."""
+        self.head = nn.Linear(self.head.in_features, dim).to(self.head.weight.device)
+        self.latent_dim = dim
+
     def observation_tokens(self, observations: Tensor) -> Tensor:
         if isinstance(self.backbone, IDMFrameTokens):
             tokens = self.project(self.backbone(observations))

@@ -30,6 +30,12 @@ class MLPLatentPolicy(nn.Module):
         self.embed = nn.Linear(obs_dim, cfg.embed_dim)
         self.head = mlp(cfg.embed_dim, cfg.hidden, cfg.chunk_size * latent_dim)
 
+    def replace_output_head(self, dim: int) -> None:
+        """A fresh last layer with `dim` outputs per chunk step (LAPA's action head); the rest is kept."""
+        last = self.head[-1]
+        self.head[-1] = nn.Linear(last.in_features, self.chunk_size * dim).to(last.weight.device)
+        self.latent_dim = dim
+
     def forward(self, observations: Tensor) -> Tensor:
         """[B, obs_dim] -> [B, chunk_size, latent_dim]."""
         out = self.head(self.embed(observations))
