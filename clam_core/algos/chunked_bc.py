@@ -85,7 +85,8 @@ def _fit_chunk_policy(
     """Regress normalised action chunks from normalised observations with `policy` (a fresh one of
     `cfg.policy` by default); save the `bc` checkpoint."""
     action_dim = targets.shape[-1]
-    policy = policy or build_latent_policy(layout, action_dim, cfg.policy).to(inputs.device)
+    if policy is None:
+        policy = build_latent_policy(layout, action_dim, cfg.policy).to(inputs.device)
     config = bc_checkpoint_config(cfg.policy, layout, action_dim)
     fit_regression(name, {"policy": policy}, policy, inputs, targets, cfg.optim, cfg.batch_size, run, config)
     policy.eval()
