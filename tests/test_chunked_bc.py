@@ -92,80 +92,72 @@ def test_vpt_labels_expert_observations_and_its_policy_imitates_the_expert(tmp_p
     assert np.median(errors) < 0.15, errors
 
 
-def test_image_bc_checkpoint_runs_on_camera_dicts(tmp_path: Path) -> None:
-    layout = ObservationLayout(2, ("external",), image_size=16)
-    rng = np.random.default_rng(4)
-    episodes = rollouts(random_play, episodes=3, length=8, seed=5)
-    images = rng.integers(0, 255, (episodes.num_steps, 16, 16, 3), dtype=np.uint8)
-    flat = layout.flatten(episodes.observations, {"external": images})
-    labelled = LabelledEpisodes(flat, episodes.episode_ends, episodes.actions)
-    policy = PolicyConfig(
-        chunk_size=2,
-        image=ImagePolicyConfig(backbone="convnet", d_model=32, n_heads=2, n_layers=1, ff_dim=64),
+IMAGE_LAYOUT = ObservationLayout(2, ("external",), image_size=16)
+SMALL_SPACETIME = SpaceTimeSize(d_model=16, n_heads=2, n_layers=1, ff_dim=32, dropout=0.0, patch_size=8)
+IMAGE_POLICY = PolicyConfig(
+    chunk_size=2, image=ImagePolicyConfig(backbone="convnet", d_model=32, n_heads=2, n_layers=1, ff_dim=64)
+)
+FEW_STEPS = OptimConfig(steps=2, warmup_steps=1)
+
+
+def image_play(seed: int) -> tuple[LabelledEpisodes, np.ndarray]:
+    """Random play on the integrator with random camera images (flattened by IMAGE_LAYOUT); the images."""
+    episodes = rollouts(random_play, episodes=3, length=8, seed=seed)
+    images = np.random.default_rng(seed + 100).integers(
+        0, 255, (episodes.num_steps, 16, 16, 3), dtype=np.uint8
     )
+    flat = IMAGE_LAYOUT.flatten(episodes.observations, {"external": images})
+    return LabelledEpisodes(flat, episodes.episode_ends, episodes.actions), images
+
+
+def camera_dict(image: np.ndarray) -> dict[str, np.ndarray]:
+    return {STATE_KEY: np.zeros(2, np.float32), IMAGE_KEY_PREFIX + "external": image}
+
+
+def test_image_bc_checkpoint_runs_on_camera_dicts(tmp_path: Path) -> None:
+    labelled, images = image_play(seed=5)
     data = CLAMData(labelled, labelled.observations_only(), labelled.observations_only())
-    cfg = ChunkedBCConfig(policy, 8, OptimConfig(steps=3, warmup_steps=1))
-    checkpoint = train_chunked_bc(labelled, fit_stats(data, layout), layout, cfg, quiet_run(tmp_path))
+    cfg = ChunkedBCConfig(IMAGE_POLICY, 8, OptimConfig(steps=3, warmup_steps=1))
+    checkpoint = train_chunked_bc(
+        labelled, fit_stats(data, IMAGE_LAYOUT), IMAGE_LAYOUT, cfg, quiet_run(tmp_path)
+    )
     agent = LatentActionAgent.load(checkpoint)
-    action = agent.act({STATE_KEY: np.zeros(2, np.float32), IMAGE_KEY_PREFIX + "external": images[0]})
+    action = agent.act(camera_dict(images[0]))
     assert action.shape == (2,) and np.isfinite(action).all()
     with pytest.raises(KeyError, match="external"):
         agent.act({STATE_KEY: np.zeros(2, np.float32)})
 
 
 def test_image_vpt_uses_the_space_time_idm(tmp_path: Path) -> None:
-    layout = ObservationLayout(2, ("external",), image_size=16)
-    rng = np.random.default_rng(6)
-    episodes = rollouts(random_play, episodes=3, length=8, seed=7)
-    images = rng.integers(0, 255, (episodes.num_steps, 16, 16, 3), dtype=np.uint8)
-    labelled = LabelledEpisodes(
-        layout.flatten(episodes.observations, {"external": images}), episodes.episode_ends, episodes.actions
-    )
-    small = SpaceTimeSize(d_model=16, n_heads=2, n_layers=1, ff_dim=32, dropout=0.0, patch_size=8)
-    policy = PolicyConfig(
-        chunk_size=2, image=ImagePolicyConfig(backbone="convnet", d_model=32, n_heads=2, n_layers=1)
-    )
+    labelled, images = image_play(seed=7)
     cfg = ChunkedVPTConfig(
-        idm=LAMConfig(kind="spacetime", context=1, spacetime=small),
+        idm=LAMConfig(kind="spacetime", context=1, spacetime=SMALL_SPACETIME),
         idm_batch_size=4,
-        idm_optim=OptimConfig(steps=2, warmup_steps=1),
-        bc=ChunkedBCConfig(policy, 4, OptimConfig(steps=2, warmup_steps=1)),
+        idm_optim=FEW_STEPS,
+        bc=ChunkedBCConfig(IMAGE_POLICY, 4, FEW_STEPS),
     )
     data = CLAMData(labelled, labelled.observations_only(), labelled.observations_only())
-    checkpoint = train_chunked_vpt(data, layout, cfg, quiet_run(tmp_path))
+    checkpoint = train_chunked_vpt(data, IMAGE_LAYOUT, cfg, quiet_run(tmp_path))
     assert (tmp_path / "vpt_idm").is_dir() and (tmp_path / "vpt_bc").is_dir()
     agent = LatentActionAgent.load(checkpoint)
-    assert agent.predict_chunk(
-        {STATE_KEY: np.zeros(2, np.float32), IMAGE_KEY_PREFIX + "external": images[0]}
-    ).shape == (2, 2)
+    assert agent.predict_chunk(camera_dict(images[0])).shape == (2, 2)
 
 
 def test_image_lapa_fine_tunes_the_lapo_policy_through_a_new_action_head(tmp_path: Path) -> None:
-    layout = ObservationLayout(2, ("external",), image_size=16)
-    rng = np.random.default_rng(8)
-    episodes = rollouts(random_play, episodes=3, length=8, seed=9)
-    images = rng.integers(0, 255, (episodes.num_steps, 16, 16, 3), dtype=np.uint8)
-    labelled = LabelledEpisodes(
-        layout.flatten(episodes.observations, {"external": images}), episodes.episode_ends, episodes.actions
-    )
-    small = SpaceTimeSize(d_model=16, n_heads=2, n_layers=1, ff_dim=32, dropout=0.0, patch_size=8)
-    policy = PolicyConfig(
-        chunk_size=2, image=ImagePolicyConfig(backbone="convnet", d_model=32, n_heads=2, n_layers=1)
-    )
-    few = OptimConfig(steps=2, warmup_steps=1)
+    labelled, images = image_play(seed=9)
     clam = CLAMConfig(
-        lam=LAMConfig(kind="spacetime", context=1, latent_dim=8, spacetime=small),
-        policy=policy,
+        lam=LAMConfig(kind="spacetime", context=1, latent_dim=8, spacetime=SMALL_SPACETIME),
+        policy=IMAGE_POLICY,
         batch_size=4,
         decoder_batch_size=4,
         policy_batch_size=4,
-        stage1=few,
-        stage2=few,
+        stage1=FEW_STEPS,
+        stage2=FEW_STEPS,
     )
     data = CLAMData(labelled, labelled.observations_only(), labelled.observations_only())
     # A vanishing fine-tuning step size: every layer but the new head must still hold LAPO's weights.
     still = OptimConfig(steps=2, warmup_steps=1, lr=1e-12)
-    checkpoint = train_chunked_lapa(data, layout, clam, still, 4, quiet_run(tmp_path))
+    checkpoint = train_chunked_lapa(data, IMAGE_LAYOUT, clam, still, 4, quiet_run(tmp_path))
     pretrained = load_checkpoint(tmp_path / "lapo" / "checkpoint")
     assert pretrained.config["clam"]["lam"]["vq"]["enabled"] and pretrained.config["clam"]["beta"] == 0.0
     lapo = {k: v for k, v in pretrained.tensors.items() if k.startswith("policy.")}
@@ -175,8 +167,5 @@ def test_image_lapa_fine_tunes_the_lapo_policy_through_a_new_action_head(tmp_pat
     assert len(carried) > 10
     for key in carried:
         torch.testing.assert_close(lapa[key], lapo[key], atol=1e-6, rtol=0)
-    agent = LatentActionAgent.load(checkpoint)
-    chunk = agent.predict_chunk(
-        {STATE_KEY: np.zeros(2, np.float32), IMAGE_KEY_PREFIX + "external": images[0]}
-    )
+    chunk = LatentActionAgent.load(checkpoint).predict_chunk(camera_dict(images[0]))
     assert chunk.shape == (2, 2) and torch.isfinite(torch.as_tensor(chunk)).all()
