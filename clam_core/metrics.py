@@ -16,5 +16,17 @@ def r2_score(predicted: Tensor, target: Tensor) -> float:
     return float(scores.mean())
 
 
+def r2_variance_weighted(predicted: Tensor, target: Tensor) -> float:
+    """1 - total squared error / total variance over all output dimensions (sklearn's 'variance_weighted'):
+    the share of the target's variance explained. Unlike `r2_score`, a dimension the target barely moves
+    (an expert that never turns the wrist: variance 1e-6 after normalisation) weighs almost nothing here
+    instead of dividing its error by that tiny variance."""
+    residual = ((target - predicted) ** 2).sum()
+    variance = ((target - target.mean(0)) ** 2).sum()
+    if variance <= 1e-8:
+        return float(residual <= 1e-8)
+    return float(1.0 - residual / variance)
+
+
 def mse(predicted: Tensor, target: Tensor) -> float:
     return float(torch.mean((predicted - target) ** 2))

@@ -100,6 +100,7 @@ def test_smoke_profile_runs_every_method_and_writes_the_tables(smoke) -> None:
     assert collapse["recon_loss"] > 0 and collapse["copy_last_loss"] > 0
     cell = json.loads((results / "metaworld_smoke_cells/main/tf_clam/assembly-v3/seed0.json").read_text())
     assert -1e6 < cell["lam_expert_decoder_r2"] <= 1.0  # decoder against the expert's own actions
+    assert cell["lam_expert_decoder_r2_weighted"] <= 1.0
     twin = json.loads((results / "metaworld_smoke_cells/beta/beta=1/assembly-v3/seed0.json").read_text())
     assert twin["same_as"] == "main/tf_clam" and twin["successes"] == cell["successes"]
     assert "beta=1 = main tf_clam" in (results / "metaworld_smoke_beta.md").read_text()

@@ -222,6 +222,7 @@ def collapse_check(store: CellStore, cells: list[Cell]) -> dict[str, dict[str, A
                 "beats_copy_last": result["lam_recon_loss"] < result["lam_copy_last_loss"],
                 "decoder_r2_labelled": result["lam_decoder_r2"],
                 "decoder_r2_expert": result.get("lam_expert_decoder_r2"),  # against privileged labels
+                "decoder_r2_expert_weighted": result.get("lam_expert_decoder_r2_weighted"),
             }
     return check
 

@@ -14,9 +14,12 @@ from clam_core.train.runtime import resolve_device
 def lam_diagnostics(
     model: CLAMModel, stats: NormStats, labelled: LabelledEpisodes, expert: LabelledEpisodes, device: str
 ) -> dict[str, float]:
-    """`evaluate_lam` on the raw labelled episodes, plus `expert_decoder_r2`."""
+    """`evaluate_lam` on the raw labelled episodes, plus the decoder's R² against the expert's actions, per
+    dimension (`expert_decoder_r2`) and variance-weighted (`expert_decoder_r2_weighted`, which a dimension the
+    expert never moves cannot swamp)."""
     torch_device = resolve_device(device)
     metrics = evaluate_lam(model, normalize_labelled(labelled, stats, torch_device))
     expert_metrics = evaluate_lam(model, normalize_labelled(expert, stats, torch_device))
     metrics["expert_decoder_r2"] = expert_metrics["decoder_r2"]
+    metrics["expert_decoder_r2_weighted"] = expert_metrics["decoder_r2_weighted"]
     return metrics

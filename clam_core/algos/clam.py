@@ -27,7 +27,7 @@ from clam_core.data.windows import (
     valid_timesteps,
 )
 from clam_core.keys import ACTION_KEY, STATE_KEY
-from clam_core.metrics import mse, r2_score
+from clam_core.metrics import mse, r2_score, r2_variance_weighted
 from clam_core.models.decoders import ActionDecoder, DecoderConfig
 from clam_core.models.image_policy import IDMFrameTokens
 from clam_core.models.lam import LAMConfig, LatentActionModel, as_layout
@@ -143,6 +143,7 @@ def evaluate_lam(model: CLAMModel, labelled: LabelledEpisodes) -> dict[str, floa
     predicted_t, actual_t = torch.cat(predicted), torch.cat(actual)
     return {
         "decoder_r2": r2_score(predicted_t, actual_t),
+        "decoder_r2_weighted": r2_variance_weighted(predicted_t, actual_t),
         "decoder_mse": mse(predicted_t, actual_t),
         "recon_loss": float(torch.cat(recon).mean()),
         "copy_last_loss": float(torch.cat(copy).mean()),
