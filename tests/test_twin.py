@@ -1,6 +1,10 @@
 """The WidowX kitchen twin: kinematics equal the PoE model, limits hold, the scripted controllers do what
 they claim, and rendering is right and deterministic. Real MuJoCo throughout, rendering through EGL."""
 
+import os
+import subprocess
+import sys
+
 import modern_robotics as mr
 import mujoco
 import numpy as np
@@ -163,3 +167,19 @@ def test_a_replica_restored_from_a_snapshot_renders_the_same_scene() -> None:
         replica.restore(np.zeros(3))
     source.close()
     replica.close()
+
+
+def test_renders_offscreen_without_mujoco_gl_set() -> None:
+    """A shell with no MUJOCO_GL (a user running a benchmark directly, not through make) still renders."""
+    script = (
+        "from clam_core.envs.widowx.env import WidowXKitchenEnv\n"
+        "env = WidowXKitchenEnv(image_size=32, cameras=('external',))\n"
+        "env.reset(seed=0)\n"
+        "print(env.render_camera('external').std() > 0)\n"
+    )
+    environment = {key: value for key, value in os.environ.items() if key != "MUJOCO_GL"}
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=environment, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "True"
