@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from training import kitchen_cells
+from training import kitchen_cells, kitchen_label_fit
 from training.benchmark import main
 from training.kitchen_methods import METHODS
 
@@ -73,3 +73,22 @@ def test_help_and_bad_arguments(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as failed:
         main(["kitchen", "--tasks", "cook_dinner"])
     assert failed.value.code == 2 and "invalid choice: 'cook_dinner'" in capsys.readouterr().err
+
+
+def test_label_fit_scores_every_trained_policy_against_the_experts_actions(smoke: Path) -> None:
+    fit = kitchen_label_fit.main(
+        kitchen_label_fit.LabelFitConfig(
+            profile="smoke",
+            seeds=2,
+            work_dir=str(smoke / "work"),
+            cache_dir=str(smoke / "cache"),
+            results_dir=str(smoke / "results"),
+        )
+    )
+    assert list(fit["fits"]) == list(METHODS)
+    for method, cells in fit["fits"].items():
+        assert list(cells) == ["microwave/seed0"], method  # seed 1 was never trained
+        assert cells["microwave/seed0"]["r2"] <= 1.0 and cells["microwave/seed0"]["mse"] > 0
+    assert fit["missing"] == [f"{method}/microwave/seed1" for method in METHODS]
+    table = (smoke / "results" / "kitchen_smoke_label_fit.md").read_text()
+    assert "| bc_expert |" in table and "microwave/seed0" in table and "No checkpoint" in table

@@ -50,7 +50,10 @@ GRID_FIELDS = frozenset(
 
 
 def config_key(profile: Any) -> str:
-    """A short stable hash of what a profile's cells compute (a profile dataclass, grid fields left out)."""
+    """A short stable hash of what a profile's cells compute (a profile dataclass, grid fields left out).
+    A new config field changes every key even at a default that computes what the old code did; cells
+    finished before it are then only reused after their `config_key` is rewritten (and their run folder
+    renamed), which is right only when the new default reproduces the old behaviour."""
     fields = {k: v for k, v in asdict(profile).items() if k not in GRID_FIELDS}
     return hashlib.sha256(json.dumps(fields, sort_keys=True, default=str).encode()).hexdigest()[:16]
 

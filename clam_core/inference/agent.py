@@ -107,9 +107,13 @@ class LatentActionAgent:
         else:
             state = observation[self.obs_key] if isinstance(observation, Mapping) else observation
             flat = torch.as_tensor(np.asarray(state), dtype=torch.float32)
-        obs = self.stats.normalize(self.obs_key, flat.to(self.device).reshape(1, -1))
-        latents = self.policy(obs)[0]
-        return self.stats.unnormalize(self.action_key, self.decoder(latents)).cpu()
+        return self.predict_chunks(flat.reshape(1, -1))[0]
+
+    @torch.no_grad()
+    def predict_chunks(self, observations: torch.Tensor) -> torch.Tensor:
+        """Decoded action chunks [B, k, A] (unnormalised) for a batch of raw flat observations [B, D]."""
+        obs = self.stats.normalize(self.obs_key, observations.to(self.device))
+        return self.stats.unnormalize(self.action_key, self.decoder(self.policy(obs))).cpu()
 
     def act(self, observation: Mapping[str, np.ndarray] | np.ndarray) -> np.ndarray:
         """The action to execute now: latent chunk -> decoded actions -> temporal ensemble."""
