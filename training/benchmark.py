@@ -30,7 +30,7 @@ from clam_core.data.metaworld_data import dataset_meta, load_expert_demonstratio
 from clam_core.envs.metaworld_tasks import EVAL_SEED, TASKS_WITH_EXPERTS, evaluate
 from clam_core.envs.widowx.tasks import TASKS as KITCHEN_TASKS
 from training import kitchen_profiles
-from training.benchmark_cells import Cell, CellStore, config_key
+from training.benchmark_cells import Cell, CellStore, config_key, runs_folder
 from training.benchmark_report import summarise, write_table
 from training.kitchen_cells import EVAL_SEED as KITCHEN_EVAL_SEED
 from training.kitchen_cells import PARTIAL, KitchenTasks
@@ -124,8 +124,7 @@ def cell_storage(name: str, prof: Any, args: argparse.Namespace) -> tuple[str, C
     """The profile's configuration key, its cell store, and the folder its training runs resume from: one
     folder per configuration, so no run resumes a stale one."""
     key = config_key(prof)
-    work_dir = (args.work_dir or Path("outputs") / "benchmark" / name) / key
-    return key, CellStore(args.results_dir / f"{name}_cells", key), work_dir
+    return key, CellStore(args.results_dir / f"{name}_cells", key), runs_folder(name, prof, args.work_dir)
 
 
 def report_missing(store: CellStore, cells: list[Cell]) -> None:

@@ -58,6 +58,12 @@ def config_key(profile: Any) -> str:
     return hashlib.sha256(json.dumps(fields, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
+def runs_folder(name: str, profile: Any, work_dir: Path | None = None) -> Path:
+    """Where benchmark `name`'s training runs for this profile live (`work_dir`, default
+    outputs/benchmark/<name>): one folder per configuration key, so no run resumes a stale one."""
+    return (work_dir or Path("outputs") / "benchmark" / name) / config_key(profile)
+
+
 def _pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)

@@ -23,7 +23,7 @@ import torch
 from clam_core.data.episodes import LabelledEpisodes
 from clam_core.inference.agent import LatentActionAgent
 from clam_core.metrics import mse, r2_variance_weighted
-from training.benchmark_cells import Cell, config_key
+from training.benchmark_cells import Cell, runs_folder
 from training.cli import parse_config
 from training.kitchen_cells import KitchenTasks
 from training.kitchen_methods import METHODS
@@ -65,7 +65,7 @@ def main(cfg: LabelFitConfig) -> dict:
     if cfg.tasks:
         prof = replace(prof, tasks=tuple(cfg.tasks))
     name = f"kitchen_{prof.name}"
-    runs = (Path(cfg.work_dir) if cfg.work_dir else Path("outputs") / "benchmark" / name) / config_key(prof)
+    runs = runs_folder(name, prof, Path(cfg.work_dir) if cfg.work_dir else None)
     data = KitchenTasks(prof, Path(cfg.cache_dir) if cfg.cache_dir else None, workers=1, progress=False)
     fits: dict[str, dict[str, dict[str, float]]] = {}
     missing = []
