@@ -3,16 +3,20 @@
 import torch
 from torch import Tensor
 
+# A target dimension whose variance is at most this is constant up to float32 round-off of its mean (a
+# constant 3.0 leaves a variance of ~1e-13, not 0); so is a prediction error this small.
+ROUND_OFF = 1e-8
+
 
 def r2_score(predicted: Tensor, target: Tensor) -> float:
     """Coefficient of determination averaged over output dimensions (sklearn's 'uniform_average'). As in
     sklearn, a dimension the target holds constant (a gripper an expert never moves) scores 1 when predicted
     exactly and 0 otherwise, instead of dividing by a zero variance."""
-    residual = ((target - predicted) ** 2).mean(0)
-    variance = ((target - target.mean(0)) ** 2).mean(0)
-    # Constant up to float32 round-off of the mean (a constant 3.0 leaves a variance of ~1e-13, not 0).
-    constant = variance <= 1e-8
-    scores = torch.where(constant, (residual <= 1e-8).float(), 1.0 - residual / variance.clamp_min(1e-8))
+    residual, variance = _residual_and_variance(predicted, target)
+    constant = variance <= ROUND_OFF
+    scores = torch.where(
+        constant, (residual <= ROUND_OFF).float(), 1.0 - residual / variance.clamp_min(ROUND_OFF)
+    )
     return float(scores.mean())
 
 
@@ -21,11 +25,15 @@ def r2_variance_weighted(predicted: Tensor, target: Tensor) -> float:
     the share of the target's variance explained. Unlike `r2_score`, a dimension the target barely moves
     (an expert that never turns the wrist: variance 1e-6 after normalisation) weighs almost nothing here
     instead of dividing its error by that tiny variance."""
-    residual = ((target - predicted) ** 2).sum()
-    variance = ((target - target.mean(0)) ** 2).sum()
-    if variance <= 1e-8:
-        return float(residual <= 1e-8)
+    residual, variance = (total.sum() for total in _residual_and_variance(predicted, target))
+    if variance <= ROUND_OFF:
+        return float(residual <= ROUND_OFF)
     return float(1.0 - residual / variance)
+
+
+def _residual_and_variance(predicted: Tensor, target: Tensor) -> tuple[Tensor, Tensor]:
+    """Per output dimension: the mean squared error and the target's variance."""
+    return ((target - predicted) ** 2).mean(0), ((target - target.mean(0)) ** 2).mean(0)
 
 
 def mse(predicted: Tensor, target: Tensor) -> float:
