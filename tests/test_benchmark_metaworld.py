@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import asdict
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ from train_cli import ROOT
 
 from training.benchmark_cells import Cell, CellStore, config_key
 from training.metaworld_methods import MAIN_METHODS, TABLES, earlier_twin, table_methods
-from training.metaworld_profiles import profile
+from training.metaworld_profiles import LONG_STEP_FACTOR, profile
 
 BENCHMARK = str(ROOT / "training" / "benchmark.py")
 
@@ -133,3 +134,11 @@ def test_a_second_run_resumes_without_retraining(smoke) -> None:
 def test_unknown_task_is_a_clear_error(tmp_path: Path) -> None:
     result = _benchmark(tmp_path, "--tasks", "cook-dinner-v3")
     assert result.returncode == 2 and "unknown or expert-less MetaWorld task" in result.stderr
+
+
+def test_long_profile_is_the_cpu_profile_with_more_updates_only() -> None:
+    cpu, long = asdict(profile("cpu")), asdict(profile("long"))
+    for steps in ("lam_steps", "policy_steps"):
+        assert long.pop(steps) == LONG_STEP_FACTOR * cpu.pop(steps)
+    assert long.pop("name") == "long" and cpu.pop("name") == "cpu"
+    assert long == cpu

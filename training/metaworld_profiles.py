@@ -1,16 +1,19 @@
 """Sizes of the MetaWorld benchmark. `smoke` checks the pipeline in CI (minutes, numbers meaningless);
-`cpu` is sized for the main table on 2 CPU cores; `paper` uses the paper's data sizes, update counts
-(Tables 10-11: 500k LAM updates, 150k policy updates) and 3 seeds x 50 rollouts, for a GPU machine."""
+`cpu` is sized for the main table on 2 CPU cores; `long` is `cpu` with 5x its update counts and nothing else
+changed, to see what more training alone buys (a GPU machine, or a long cpu run); `paper` uses the paper's
+data sizes, update counts (Tables 10-11: 500k LAM updates, 150k policy updates) and 3 seeds x 50 rollouts,
+for a GPU machine."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from clam_core.data.metaworld_data import MetaWorldDataConfig
 from clam_core.envs.metaworld_tasks import PAPER_TASKS
 from clam_core.models.lam_transformer import TransformerSize
 
-PROFILES = ("smoke", "cpu", "paper")
+PROFILES = ("smoke", "cpu", "long", "paper")
+LONG_STEP_FACTOR = 5
 
 
 @dataclass
@@ -81,6 +84,14 @@ def profile(name: str) -> Profile:
             warmup_steps=500,
             eval_episodes=50,
             seeds=1,
+        )
+    if name == "long":
+        cpu = profile("cpu")
+        return replace(
+            cpu,
+            name="long",
+            lam_steps=LONG_STEP_FACTOR * cpu.lam_steps,
+            policy_steps=LONG_STEP_FACTOR * cpu.policy_steps,
         )
     if name == "paper":
         return Profile(
