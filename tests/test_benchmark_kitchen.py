@@ -45,6 +45,7 @@ def test_smoke_profile_runs_every_method_and_writes_the_table(smoke: Path) -> No
         result = json.loads((results / f"kitchen_smoke_cells/main/{method}/microwave/seed0.json").read_text())
         assert len(result["successes"]) == len(result["partials"]) == len(result["steps"]) == 2
         assert result["eval_seed"] == kitchen_cells.EVAL_SEED and result["train_seconds"] > 0
+        assert result["trained_on"].endswith("trained on cpu")
     assert payload["datasets"]["play"]["episodes"] == 4
     assert payload["datasets"]["expert_microwave"]["success_rate"] > 0
     assert set(payload["target_check"]["st_clam_beats_rivals"]) == {"microwave"}
@@ -54,6 +55,7 @@ def test_smoke_profile_runs_every_method_and_writes_the_table(smoke: Path) -> No
     assert "| st_clam |" in table and "microwave" in table and " / " in table
     assert "Target: ST-CLAM beats vpt and bc_al on every task" in table and "Target check" in table
     assert (results / "kitchen_smoke.png").stat().st_size > 5000
+    assert sum(payload["cells_trained_on"].values()) == len(METHODS)
 
 
 def test_a_second_run_reuses_finished_cells(smoke: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -15,6 +15,7 @@ import pytest
 from train_cli import ROOT
 
 from training.benchmark_cells import Cell, CellStore, config_key
+from training.benchmark_report import cells_per_machine
 from training.metaworld_methods import MAIN_METHODS, TABLES, earlier_twin, table_methods
 from training.metaworld_profiles import LONG_STEP_FACTOR, profile
 
@@ -102,6 +103,9 @@ def test_smoke_profile_runs_every_method_and_writes_the_tables(smoke) -> None:
     cell = json.loads((results / "metaworld_smoke_cells/main/tf_clam/assembly-v3/seed0.json").read_text())
     assert -1e6 < cell["lam_expert_decoder_r2"] <= 1.0  # decoder against the expert's own actions
     assert cell["lam_expert_decoder_r2_weighted"] <= 1.0
+    assert cell["trained_on"].endswith("trained on cpu")  # where each cell ran, for tables from many machines
+    assert main["cells_trained_on"] == {cell["trained_on"]: len(MAIN_METHODS)}
+    assert f"Cells trained on {cell['trained_on']}: {len(MAIN_METHODS)} cells." in table
     twin = json.loads((results / "metaworld_smoke_cells/beta/beta=1/assembly-v3/seed0.json").read_text())
     assert twin["same_as"] == "main/tf_clam" and twin["successes"] == cell["successes"]
     assert "beta=1 = main tf_clam" in (results / "metaworld_smoke_beta.md").read_text()
@@ -142,3 +146,11 @@ def test_long_profile_is_the_cpu_profile_with_more_updates_only() -> None:
         assert long.pop(steps) == LONG_STEP_FACTOR * cpu.pop(steps)
     assert long.pop("name") == "long" and cpu.pop("name") == "cpu"
     assert long == cpu
+
+
+def test_a_table_says_where_its_cells_were_trained(tmp_path: Path) -> None:
+    store = CellStore(tmp_path, "key")
+    cells = [Cell("main", "vpt", "assembly-v3", seed) for seed in range(3)]
+    store.save(cells[0], {"success": 1.0, "episodes": 2, "trained_on": "H100 host, trained on cuda"})
+    store.save(cells[1], {"success": 0.0, "episodes": 2})  # written before cells recorded it
+    assert cells_per_machine(store, cells) == {"H100 host, trained on cuda": 1, "not recorded": 1}

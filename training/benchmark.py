@@ -39,7 +39,7 @@ from training.kitchen_methods import METHODS as KITCHEN_METHODS
 from training.kitchen_methods import TARGET, target_check, target_notes
 from training.metaworld_methods import TABLES, earlier_twin, table_methods, train_method
 from training.metaworld_profiles import PROFILES, Profile, profile
-from training.results_io import RESULTS_DIR, command_line
+from training.results_io import RESULTS_DIR, command_line, training_machine
 
 TABLE_TITLES = {
     "main": "MetaWorld, state-based, {labelled} labelled non-expert trajectories: success rate",
@@ -178,6 +178,7 @@ def train_and_evaluate(
         "successes": outcome["successes"],
         "train_seconds": round(trained - started, 1),
         "eval_seconds": round(time.perf_counter() - trained, 1),
+        "trained_on": training_machine(args.device),
         **{f"lam_{k}": v for k, v in metrics.items()},
     }
 
@@ -293,7 +294,10 @@ def run_kitchen(args: argparse.Namespace, argv: list[str] | None) -> None:
 
     def run_cell(cell: Cell) -> dict[str, Any]:
         run = cell.run_config(work_dir, args.device, not args.quiet, prof.lam_steps)
-        return run_kitchen_cell(cell, prof, data, run, args.workers)
+        return {
+            **run_kitchen_cell(cell, prof, data, run, args.workers),
+            "trained_on": training_machine(args.device),
+        }
 
     if not args.report_only:
         work_through(name, store, cells, run_cell)

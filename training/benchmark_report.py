@@ -6,6 +6,7 @@ Figure 3."""
 from __future__ import annotations
 
 import textwrap
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -54,6 +55,17 @@ def summarise(
             row[f"{_prefix(metric)}average"] = round(float(np.mean(means)), 4) if means else None
         table[method] = row
     return table
+
+
+def cells_per_machine(store: CellStore, cells: list[Cell]) -> dict[str, int]:
+    """How many of the finished cells were trained on each machine (cells may come from several)."""
+    found = (store.result(c) for c in cells)
+    return dict(Counter(r.get("trained_on", "not recorded") for r in found if r is not None))
+
+
+def trained_on_note(places: dict[str, int]) -> str:
+    listed = "; ".join(f"{place}: {count} cells" for place, count in places.items())
+    return f"Cells trained on {listed}. The machine line below is where this table was written."
 
 
 def markdown_rows(
@@ -129,8 +141,15 @@ def write_table(
     tasks = list(dict.fromkeys(c.task for c in cells))
     table = summarise(store, cells, extra_metrics)
     headers, rows = markdown_rows(table, tasks, extra_metrics)
+    places = cells_per_machine(store, cells)
     json_path, md_path = write_results(
-        name, title, {**payload, "results": table}, headers, rows, out_dir, notes
+        name,
+        title,
+        {**payload, "results": table, "cells_trained_on": places},
+        headers,
+        rows,
+        out_dir,
+        [*notes, trained_on_note(places)] if places else notes,
     )
     png_path = bar_chart(table, tasks, title, out_dir / f"{name}.png", extra_metrics)
     return {"json": json_path, "md": md_path, "png": png_path}

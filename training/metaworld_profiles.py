@@ -1,5 +1,5 @@
 """Sizes of the MetaWorld benchmark. `smoke` checks the pipeline in CI (minutes, numbers meaningless);
-`cpu` is sized for the main table on 2 CPU cores; `long` is `cpu` with 5x its update counts and nothing else
+`cpu` is sized for the main table on 2 CPU cores; `long` is `cpu` with 3x its update counts and nothing else
 changed, to see what more training alone buys (a GPU machine, or a long cpu run); `paper` uses the paper's
 data sizes, update counts (Tables 10-11: 500k LAM updates, 150k policy updates) and 3 seeds x 50 rollouts,
 for a GPU machine."""
@@ -13,7 +13,7 @@ from clam_core.envs.metaworld_tasks import PAPER_TASKS
 from clam_core.models.lam_transformer import TransformerSize
 
 PROFILES = ("smoke", "cpu", "long", "paper")
-LONG_STEP_FACTOR = 5
+LONG_STEP_FACTOR = 3
 
 
 @dataclass
