@@ -14,6 +14,8 @@ from typing import Any
 
 import torch
 
+from clam_core.train.runtime import resolve_device
+
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
 
@@ -46,9 +48,8 @@ def machine_info() -> dict[str, Any]:
 def training_machine(device: str) -> str:
     """One line naming where a benchmark cell was trained, so a table assembled from cells run on several
     machines can say so: the CPU, the GPU if any, and the torch device the training used."""
-    used = ("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device
     gpu = f", {torch.cuda.get_device_name(0)}" if torch.cuda.is_available() else ""
-    return f"{cpu_model()} ({os.cpu_count()} cores{gpu}), trained on {used}"
+    return f"{cpu_model()} ({os.cpu_count()} cores{gpu}), trained on {resolve_device(device).type}"
 
 
 def git_commit() -> str:
