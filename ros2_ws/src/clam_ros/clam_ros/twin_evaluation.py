@@ -55,6 +55,8 @@ class TwinEvaluationClient:
         self._status: dict | None = None
         self._commands = 0
         self._frames: list[np.ndarray] | None = None
+        self._frames_topic = frames_topic
+        self._frames_seen = 0
         node.create_subscription(String, TWIN_STATUS_TOPIC, self._on_status, 10)
         node.create_subscription(JointState, command_topic, self._on_command, 10)
         if frames_topic:
@@ -74,6 +76,7 @@ class TwinEvaluationClient:
 
     def _on_frame(self, msg: Image) -> None:
         with self._lock:
+            self._frames_seen += 1
             if self._frames is not None:
                 self._frames.append(image_array(msg).copy())
 
@@ -100,9 +103,17 @@ class TwinEvaluationClient:
         if not future.result().success:
             raise RuntimeError(f"{client.srv_name} refused: {future.result().message}")
 
+    def _frame_arrived(self) -> bool:
+        with self._lock:
+            return self._frames_seen > 0
+
     def wait_ready(self, timeout: float = 60.0) -> None:
-        """The twin publishes its status and both services answer."""
+        """The twin publishes its status, both services answer and, when frames are watched, a camera frame
+        has arrived: the best-effort camera subscription can match later than the rest, and an episode
+        started before it would keep no frames."""
         self._wait(lambda: self.status() is not None, timeout, f"{TWIN_STATUS_TOPIC}")
+        if self._frames_topic:
+            self._wait(self._frame_arrived, timeout, f"a frame on {self._frames_topic}")
         for client in (self.reset_client, self.start_client, self.stop_client):
             self._require_service(client, timeout)
 
