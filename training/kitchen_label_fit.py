@@ -10,7 +10,10 @@ joint the expert never moves cannot swamp, and the mean squared error.
 
     python training/kitchen_label_fit.py --profile cpu [--tasks '[microwave]'] [--seeds 1]
 
-Writes training/results/kitchen_<profile>_label_fit.{json,md}.
+Each fit is kept as a cell (`training/results/kitchen_<profile>_cells/label_fit/...`, under the benchmark's
+configuration key), so the table outlives the checkpoints it was measured on: a later run on another machine
+scores only the policies it has checkpoints for and not yet a fit. Writes
+training/results/kitchen_<profile>_label_fit.{json,md}.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ import torch
 from clam_core.data.episodes import LabelledEpisodes
 from clam_core.inference.agent import LatentActionAgent
 from clam_core.metrics import mse, r2_variance_weighted
-from training.benchmark_cells import Cell, runs_folder
+from training.benchmark_cells import Cell, CellStore, config_key, runs_folder
 from training.cli import parse_config
 from training.kitchen_cells import KitchenTasks
 from training.kitchen_methods import METHODS
@@ -31,6 +34,7 @@ from training.kitchen_profiles import PROFILES, profile
 from training.results_io import RESULTS_DIR, command_line, write_results
 
 BATCH = 256  # demonstration frames per forward pass
+FIT_TABLE = "label_fit"  # the cells' table name in the benchmark's cell store
 
 
 @dataclass
@@ -60,24 +64,38 @@ def first_action_fit(agent: LatentActionAgent, episodes: LabelledEpisodes) -> di
     }
 
 
+def stored_or_measured_fit(
+    store: CellStore, cell: Cell, runs: Path, data: KitchenTasks
+) -> dict[str, float] | None:
+    """The cell's stored fit; else the fit of the benchmark's checkpoint for it, stored; None if neither."""
+    stored = store.result(cell)
+    if stored is not None:
+        return {metric: stored[metric] for metric in ("r2", "mse")}
+    checkpoint = Cell("main", cell.method, cell.task, cell.seed).folder(runs) / "checkpoint"
+    if not checkpoint.is_dir():
+        return None
+    fit = first_action_fit(LatentActionAgent.load(checkpoint), data.get(cell.task).expert)
+    store.save(cell, fit)
+    return fit
+
+
 def main(cfg: LabelFitConfig) -> dict:
     prof = profile(cfg.profile)
     if cfg.tasks:
         prof = replace(prof, tasks=tuple(cfg.tasks))
     name = f"kitchen_{prof.name}"
     runs = runs_folder(name, prof, Path(cfg.work_dir) if cfg.work_dir else None)
+    store = CellStore(Path(cfg.results_dir) / f"{name}_cells", config_key(prof))
     data = KitchenTasks(prof, Path(cfg.cache_dir) if cfg.cache_dir else None, workers=1, progress=False)
     fits: dict[str, dict[str, dict[str, float]]] = {}
     missing = []
     for task in prof.tasks:
-        expert = data.get(task).expert
         for method in METHODS:
             for seed in range(cfg.seeds):
-                checkpoint = Cell("main", method, task, seed).folder(runs) / "checkpoint"
-                if not checkpoint.is_dir():
+                fit = stored_or_measured_fit(store, Cell(FIT_TABLE, method, task, seed), runs, data)
+                if fit is None:
                     missing.append(f"{method}/{task}/seed{seed}")
                     continue
-                fit = first_action_fit(LatentActionAgent.load(checkpoint), expert)
                 fits.setdefault(method, {})[f"{task}/seed{seed}"] = fit
                 print(f"{method} {task} seed {seed}: R² {fit['r2']:.3f}, MSE {fit['mse']:.5f}", flush=True)
     columns = list(dict.fromkeys(cell for method in fits for cell in fits[method]))
@@ -92,7 +110,9 @@ def main(cfg: LabelFitConfig) -> dict:
         "BC-AL imitates play, not the expert.",
     ]
     if missing:
-        notes.append("No checkpoint (cell not trained under this profile): " + ", ".join(missing) + ".")
+        notes.append(
+            "No fit and no checkpoint (cell not trained under this profile): " + ", ".join(missing) + "."
+        )
     payload = {
         "command": command_line("training/kitchen_label_fit.py"),
         "config": {"profile": prof.name, "tasks": list(prof.tasks), "seeds": cfg.seeds, "runs": str(runs)},
