@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+from dataclasses import asdict
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ import pytest
 from training import kitchen_cells, kitchen_label_fit
 from training.benchmark import main
 from training.kitchen_methods import METHODS
+from training.kitchen_profiles import MORE_PLAY_EPISODES, profile
 
 
 def _benchmark(tmp_path: Path, *extra: str) -> str:
@@ -105,3 +107,10 @@ def test_label_fit_scores_every_trained_policy_against_the_experts_actions(smoke
         )
     )
     assert again["fits"] == fit["fits"] and again["missing"] == []
+
+
+def test_more_play_profile_is_the_cpu_profile_with_more_play_only() -> None:
+    cpu, more = asdict(profile("cpu")), asdict(profile("cpu_more_play"))
+    assert more["data"].pop("play_episodes") == MORE_PLAY_EPISODES > cpu["data"].pop("play_episodes")
+    assert more.pop("name") == "cpu_more_play" and cpu.pop("name") == "cpu"
+    assert more == cpu

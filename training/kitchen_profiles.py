@@ -1,8 +1,11 @@
 """Sizes of the image-based kitchen benchmark (the paper's Table 3 setting, in the WidowX kitchen twin).
 
 `smoke` checks the pipeline in CI (about a minute, numbers meaningless); `cpu` is sized for all four tasks on
-2 CPU cores (a few hours); `paper` uses the paper's data sizes (~50k play transitions, 30 demonstrations per
-task), its Space-Time LAM and ResNet18 policy and 3 seeds x 50 episodes, for a GPU machine.
+2 CPU cores (a few hours); `cpu_more_play` is `cpu` with 2.5x its play data (500 x 50 transitions, half the
+paper's, whose float observations would take about 20 GB of this machine's 24) and nothing else changed, to
+see what more play alone buys each method; `paper` uses the paper's data sizes (~50k play transitions, 30
+demonstrations per task), its Space-Time LAM and ResNet18 policy and 3 seeds x 50 episodes, for a GPU
+machine.
 
 Every method shares the profile's architectures, as the paper insists: one `PolicyConfig` for every policy
 (ST-CLAM's latent policy and the action policies of VPT and both BCs) and one `LAMConfig` for ST-CLAM's LAM
@@ -11,7 +14,7 @@ and VPT's IDM.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from clam_core.data.kitchen_data import KitchenDataConfig
 from clam_core.envs.widowx.tasks import TASKS
@@ -21,7 +24,8 @@ from clam_core.models.lam import LAMConfig
 from clam_core.models.lam_spacetime import SpaceTimeSize
 from clam_core.models.policies import PolicyConfig
 
-PROFILES = ("smoke", "cpu", "paper")
+PROFILES = ("smoke", "cpu", "cpu_more_play", "paper")
+MORE_PLAY_EPISODES = 500
 CHUNK_SIZE = 5  # action chunks of every policy, executed with temporal ensembling (paper's robot setting)
 
 
@@ -87,6 +91,9 @@ def profile(name: str) -> KitchenProfile:
             warmup_steps=100,
             eval_episodes=50,
         )
+    if name == "cpu_more_play":
+        cpu = profile("cpu")
+        return replace(cpu, name="cpu_more_play", data=replace(cpu.data, play_episodes=MORE_PLAY_EPISODES))
     if name == "paper":
         return KitchenProfile(
             name="paper",
