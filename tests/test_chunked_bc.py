@@ -20,9 +20,10 @@ from clam_core.algos.chunked_bc import (
 )
 from clam_core.algos.clam import CLAMConfig, CLAMData, fit_stats
 from clam_core.data.episodes import LabelledEpisodes
+from clam_core.data.normalization import NormStats
 from clam_core.data.observation_layout import ObservationLayout
 from clam_core.inference import LatentActionAgent
-from clam_core.keys import IMAGE_KEY_PREFIX, STATE_KEY
+from clam_core.keys import ACTION_KEY, IMAGE_KEY_PREFIX, STATE_KEY
 from clam_core.models.image_policy import ImagePolicyConfig
 from clam_core.models.lam import LAMConfig
 from clam_core.models.lam_spacetime import SpaceTimeSize
@@ -61,14 +62,23 @@ def go_home(obs: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 STATE_POLICY = PolicyConfig(embed_dim=32, hidden=(64, 64), chunk_size=3)
 
 
-def test_action_chunks_stay_inside_their_episode() -> None:
+def test_action_chunks_stay_inside_their_episode_and_come_normalised() -> None:
     episodes = rollouts(random_play, episodes=2, length=5, seed=0)
-    inputs, targets = action_chunks(episodes, chunk_size=3)
+    stats = NormStats(
+        {STATE_KEY: torch.tensor([1.0, -1.0]), ACTION_KEY: torch.tensor([0.5, 0.0])},
+        {STATE_KEY: torch.tensor([2.0, 4.0]), ACTION_KEY: torch.tensor([0.25, 1.0])},
+    )
+    inputs, targets = action_chunks(episodes, chunk_size=3, stats=stats)
     # t = 0, 1 of each 5-step episode: every action of a chunk is followed by an observation (the last
     # action of an episode never is, so it is never a target).
-    assert inputs.shape == (4, 2) and targets.shape == (4, 3, 2)
-    torch.testing.assert_close(inputs[2], episodes.observations[5])
-    torch.testing.assert_close(targets[2], episodes.actions[5:8])
+    assert len(inputs) == 4 and targets.shape == (4, 3, 2)
+    torch.testing.assert_close(
+        inputs[torch.tensor([2])][0],
+        (episodes.observations[5] - stats.mean[STATE_KEY]) / stats.std[STATE_KEY],
+    )
+    torch.testing.assert_close(
+        targets[2], (episodes.actions[5:8] - stats.mean[ACTION_KEY]) / stats.std[ACTION_KEY]
+    )
 
 
 def test_vpt_labels_expert_observations_and_its_policy_imitates_the_expert(tmp_path: Path) -> None:

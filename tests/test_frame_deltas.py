@@ -6,6 +6,8 @@ import torch
 
 from clam_core.algos.vpt import ActionIDM
 from clam_core.data.episodes import ObservationEpisodes
+from clam_core.data.normalization import NormStats
+from clam_core.keys import STATE_KEY
 from clam_core.metrics import r2_score
 from clam_core.models.frame_deltas import FrameDeltas
 from clam_core.models.lam import LAMConfig, LatentActionModel
@@ -23,6 +25,18 @@ def test_fit_measures_changes_inside_episodes_and_ignores_the_jumps_between_them
     changes = torch.tensor([0.1] * 9 + [0.3] * 9)
     assert deltas.delta_std[0].item() == pytest.approx(changes.std().item(), rel=1e-4)
     assert deltas.delta_std[1].item() == 1.0  # no change inside an episode: unit scale, not a tiny divisor
+
+
+def test_fit_with_stats_measures_the_normalised_changes_in_batches() -> None:
+    episodes = ObservationEpisodes.from_arrays([torch.randn(30, 3).cumsum(0) for _ in range(3)])
+    stats = NormStats({STATE_KEY: torch.tensor([1.0, 0.0, -2.0])}, {STATE_KEY: torch.tensor([0.5, 2.0, 8.0])})
+    normalised = ObservationEpisodes(stats.normalize(STATE_KEY, episodes.observations), episodes.episode_ends)
+    eager, lazy = FrameDeltas(3), FrameDeltas(3)
+    eager.fit(normalised)
+    lazy.fit(episodes, stats, batch_size=8)  # batches that do not divide the 87 transitions
+    within = [o[1:] - o[:-1] for o in normalised.observations.split(30)]
+    torch.testing.assert_close(lazy.delta_std, torch.cat(within).std(0))
+    torch.testing.assert_close(lazy.delta_std, eager.delta_std)
 
 
 def test_forward_appends_scaled_changes_with_none_for_the_first_frame() -> None:

@@ -28,6 +28,7 @@ from clam_core.models.lam import LAMConfig
 from clam_core.models.lam_spacetime import SpaceTimeSize
 from clam_core.models.policies import PolicyConfig
 from clam_core.train.config import OptimConfig
+from training.kitchen_methods import task_data
 
 TINY = KitchenDataConfig(image_size=32, play_episodes=3, play_length=10, expert_episodes=2, expert_length=16)
 
@@ -148,6 +149,33 @@ def test_layout_conversion_matches_flatten(tiny: tuple[Path, tuple]) -> None:
     assert torch.equal(labelled.observations[:10], flat[20:30])
     assert torch.equal(labelled.actions[10:], torch.as_tensor(play.actions[:10]))
     assert observation_episodes(play, layout).obs_dim == layout.dim
+
+
+def test_a_tasks_sets_are_views_of_one_float_copy_of_play_and_demonstrations(
+    tiny: tuple[Path, tuple],
+) -> None:
+    _, (play, experts, _) = tiny
+    layout = TINY.layout()
+    both = KitchenEpisodes.concat([play, experts["block"]])
+    assert both.episode_ends.tolist() == [10, 20, 30, 46, 62]
+    np.testing.assert_array_equal(both.images["external"][30:], experts["block"].images["external"])
+    np.testing.assert_array_equal(both.success, np.concatenate([play.success, experts["block"].success]))
+
+    task = task_data(labelled_episodes(both, layout), play.num_episodes, layout)
+    unlabelled = task.clam.unlabelled.observations
+    assert torch.equal(task.clam.labelled.observations, labelled_episodes(play, layout).observations)
+    assert torch.equal(task.expert.actions, torch.as_tensor(experts["block"].actions))
+    assert task.expert.episode_ends.tolist() == [16, 32]
+    assert not hasattr(task.clam.expert, "actions") and not hasattr(task.clam.unlabelled, "actions")
+    # Play, the demonstrations and their union share one tensor: the images are held once.
+    storage = unlabelled.untyped_storage().data_ptr()
+    for part in (task.clam.labelled, task.clam.expert, task.expert):
+        assert part.observations.untyped_storage().data_ptr() == storage
+    one_camera = KitchenEpisodes(
+        play.states, play.actions, {"external": play.images["external"]}, play.episode_ends, play.success
+    )
+    with pytest.raises(ValueError, match="different cameras"):
+        KitchenEpisodes.concat([play, one_camera])
 
 
 # ------------------------------------------------------------------------------------------------ evaluation

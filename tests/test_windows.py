@@ -4,13 +4,16 @@ import pytest
 import torch
 
 from clam_core.data.episodes import LabelledEpisodes, ObservationEpisodes, concat_observations
+from clam_core.data.normalization import NormStats
 from clam_core.data.windows import (
     LabelledWindowSampler,
+    NormalizedRows,
     ObservationBatch,
     ObservationWindowSampler,
     transition_windows,
     valid_timesteps,
 )
+from clam_core.keys import ACTION_KEY, STATE_KEY
 
 
 def _counting_episodes(lengths: list[int]) -> LabelledEpisodes:
@@ -65,6 +68,60 @@ def test_labelled_sampler_is_seeded_and_aligned() -> None:
     assert torch.equal(first.actions[:, 0], 1000 + first.observations[:, -2, 0])
     every = list(LabelledWindowSampler(episodes, context=2, device="cpu").iterate(10))
     assert sum(len(b.actions) for b in every) == (20 - 3) + (15 - 3) + (30 - 3)
+
+
+def _normalised(episodes: LabelledEpisodes, stats: NormStats) -> LabelledEpisodes:
+    return LabelledEpisodes(
+        stats.normalize(STATE_KEY, episodes.observations),
+        episodes.episode_ends,
+        stats.normalize(ACTION_KEY, episodes.actions),
+    )
+
+
+def test_samplers_given_stats_serve_exactly_the_batches_of_normalised_data() -> None:
+    episodes = _counting_episodes([20, 15, 30])
+    stats = NormStats.fit({STATE_KEY: episodes.observations + 0.3, ACTION_KEY: episodes.actions * 1.7})
+    raw = LabelledWindowSampler(episodes, context=2, device="cpu", seed=5, stats=stats)
+    normalised = LabelledWindowSampler(_normalised(episodes, stats), context=2, device="cpu", seed=5)
+    assert raw.observations is episodes.observations  # no copy of the observations is made
+    for _ in range(3):
+        lazily, eagerly = raw.sample(32), normalised.sample(32)
+        assert torch.equal(lazily.observations, eagerly.observations)
+        assert torch.equal(lazily.actions, eagerly.actions)
+    for lazily, eagerly in zip(raw.iterate(7), normalised.iterate(7), strict=True):
+        assert torch.equal(lazily.observations, eagerly.observations)
+        assert torch.equal(lazily.actions, eagerly.actions)
+    only = ObservationWindowSampler(episodes, context=1, device="cpu", seed=2, stats=stats).sample(16)
+    expected = ObservationWindowSampler(_normalised(episodes, stats), context=1, device="cpu", seed=2)
+    assert torch.equal(only.observations, expected.sample(16).observations)
+
+
+def test_normalised_rows_index_like_a_normalised_copy() -> None:
+    episodes = _counting_episodes([6, 9])
+    stats = NormStats.fit({STATE_KEY: episodes.observations * 2.0 - 1.0})
+    rows = torch.tensor([0, 3, 7, 14])
+    inputs = NormalizedRows(episodes.observations, rows, stats)
+    copy = stats.normalize(STATE_KEY, episodes.observations)[rows]
+    picks = torch.tensor([3, 0, 0, 2])
+    assert len(inputs) == 4 and inputs.device == torch.device("cpu")
+    assert torch.equal(inputs[picks], copy[picks])
+
+
+def test_split_gives_views_that_keep_episode_boundaries() -> None:
+    episodes = _counting_episodes([4, 6, 5])
+    first, rest = episodes.split(2)
+    assert first.episode_ends.tolist() == [4, 10] and rest.episode_ends.tolist() == [5]
+    assert rest.observations[:, 1].tolist() == [2.0] * 5 and rest.actions[0, 0] == 1000 + 10
+    assert first.actions.shape == (10, 1)
+    # Views: the split shares the set's memory instead of copying it.
+    assert first.observations.data_ptr() == episodes.observations.data_ptr()
+    assert (
+        rest.observations.untyped_storage().data_ptr() == episodes.observations.untyped_storage().data_ptr()
+    )
+    assert isinstance(episodes.observations_only().split(1)[1], ObservationEpisodes)
+    for bad in (0, 3):
+        with pytest.raises(ValueError, match="split after 1 to 2"):
+            episodes.split(bad)
 
 
 def test_select_and_concat_keep_episode_boundaries() -> None:

@@ -18,7 +18,7 @@ from pathlib import Path
 import draccus
 import numpy as np
 
-from clam_core.algos.clam import CLAMConfig, CLAMData, evaluate_lam, normalize_data, train_clam
+from clam_core.algos.clam import CLAMConfig, CLAMData, evaluate_lam, train_clam
 from clam_core.data.episodes import LabelledEpisodes
 from clam_core.envs import point_mass
 from clam_core.inference import LatentActionAgent
@@ -61,11 +61,10 @@ def train_and_evaluate(cfg: DemoConfig, clam: CLAMConfig, data: CLAMData, out_di
     run = replace(cfg.run, out_dir=out_dir)
     checkpoint, model, stats = train_clam(clam, data, run)
     held = held_out_labelled(seed=cfg.run.seed + 50_000)
-    held_data = CLAMData(held, held.observations_only(), held.observations_only())
     device = next(model.parameters()).device
     agent = LatentActionAgent.load(checkpoint)
     return {
-        "held_out_lam": evaluate_lam(model, normalize_data(held_data, stats, device).labelled),
+        "held_out_lam": evaluate_lam(model, held.to(device), stats),
         "success_rate": point_mass.evaluate_policy(
             agent.act, agent.reset, cfg.eval_episodes, seed=cfg.run.seed + 90_000
         ),

@@ -28,7 +28,7 @@ from clam_core.algos.chunked_bc import (
     train_chunked_vpt,
 )
 from clam_core.algos.clam import CLAMConfig, CLAMData, fit_stats, train_clam
-from clam_core.data.episodes import LabelledEpisodes, ObservationEpisodes, concat_observations
+from clam_core.data.episodes import LabelledEpisodes
 from clam_core.data.observation_layout import ObservationLayout
 from clam_core.train.config import OptimConfig, RunConfig
 from training.kitchen_profiles import KitchenProfile
@@ -51,11 +51,12 @@ class KitchenTaskData:
     layout: ObservationLayout
 
 
-def task_data(play: LabelledEpisodes, expert: LabelledEpisodes, layout: ObservationLayout) -> KitchenTaskData:
-    """One task's datasets from the play data and its demonstrations (both raw, with actions)."""
-    demonstrations = ObservationEpisodes(expert.observations, expert.episode_ends)  # actions removed
-    unlabelled = concat_observations([play, demonstrations])
-    return KitchenTaskData(CLAMData(play, unlabelled, demonstrations), expert, layout)
+def task_data(episodes: LabelledEpisodes, play_episodes: int, layout: ObservationLayout) -> KitchenTaskData:
+    """One task's datasets from its raw episodes: the play data's first `play_episodes`, then the task's
+    demonstrations. Every set is a view of `episodes`, so the images are held once whatever the play size."""
+    play, expert = episodes.split(play_episodes)
+    demonstrations = expert.observations_only()  # actions removed
+    return KitchenTaskData(CLAMData(play, episodes.observations_only(), demonstrations), expert, layout)
 
 
 def _optim(prof: KitchenProfile, steps: int) -> OptimConfig:

@@ -5,7 +5,7 @@ measurement only)."""
 
 from __future__ import annotations
 
-from clam_core.algos.clam import CLAMModel, evaluate_lam, normalize_labelled
+from clam_core.algos.clam import CLAMModel, evaluate_lam
 from clam_core.data.episodes import LabelledEpisodes
 from clam_core.data.normalization import NormStats
 from clam_core.train.runtime import resolve_device
@@ -18,8 +18,8 @@ def lam_diagnostics(
     dimension (`expert_decoder_r2`) and variance-weighted (`expert_decoder_r2_weighted`, which a dimension the
     expert never moves cannot swamp)."""
     torch_device = resolve_device(device)
-    metrics = evaluate_lam(model, normalize_labelled(labelled, stats, torch_device))
-    expert_metrics = evaluate_lam(model, normalize_labelled(expert, stats, torch_device))
+    metrics = evaluate_lam(model, labelled.to(torch_device), stats)
+    expert_metrics = evaluate_lam(model, expert.to(torch_device), stats)
     metrics["expert_decoder_r2"] = expert_metrics["decoder_r2"]
     metrics["expert_decoder_r2_weighted"] = expert_metrics["decoder_r2_weighted"]
     return metrics

@@ -27,8 +27,7 @@ from clam_core.algos.clam import (
     CLAMData,
     agent_checkpoint_config,
     fit_stats,
-    normalize_data,
-    normalize_labelled,
+    normalize_observations,
     relabel,
     train_clam,
 )
@@ -37,7 +36,8 @@ from clam_core.algos.supervised import fit_regression
 from clam_core.data.episodes import LabelledEpisodes
 from clam_core.data.normalization import NormStats
 from clam_core.data.observation_layout import ObservationLayout
-from clam_core.data.windows import LabelledWindowSampler, valid_timesteps
+from clam_core.data.windows import LabelledWindowSampler, NormalizedRows, valid_timesteps
+from clam_core.keys import ACTION_KEY
 from clam_core.models.lam import LAMConfig, LatentActionModel
 from clam_core.models.policies import PolicyConfig, build_latent_policy
 from clam_core.train.checkpoint import save_checkpoint
@@ -65,16 +65,20 @@ def bc_checkpoint_config(policy: PolicyConfig, layout: ObservationLayout, action
     return agent_checkpoint_config("bc", {"policy": draccus.encode(policy)}, layout, action_dim)
 
 
-def action_chunks(episodes: LabelledEpisodes, chunk_size: int) -> tuple[Tensor, Tensor]:
-    """Inputs o_t [N, D] and targets a_t .. a_{t+k-1} [N, k, A] for every t whose chunk fits its episode."""
+def action_chunks(
+    episodes: LabelledEpisodes, chunk_size: int, stats: NormStats
+) -> tuple[NormalizedRows, Tensor]:
+    """For every t whose chunk fits its episode, normalised inputs o_t (rows of the raw episodes, normalised
+    when drawn) and targets a_t .. a_{t+k-1} [N, k, A], on the episodes' device."""
     starts = valid_timesteps(episodes.episode_ends, 0, chunk=chunk_size).to(episodes.observations.device)
-    targets = episodes.actions[starts[:, None] + torch.arange(chunk_size, device=starts.device)]
-    return episodes.observations[starts], targets
+    actions = stats.to(starts.device).normalize(ACTION_KEY, episodes.actions)
+    targets = actions[starts[:, None] + torch.arange(chunk_size, device=starts.device)]
+    return NormalizedRows(episodes.observations, starts, stats), targets
 
 
 def _fit_chunk_policy(
     name: str,
-    inputs: Tensor,
+    inputs: Tensor | NormalizedRows,
     targets: Tensor,
     layout: ObservationLayout,
     stats: NormStats,
@@ -105,7 +109,7 @@ def train_chunked_bc(
     """BC on raw labelled episodes (normalised here with `stats`); returns the checkpoint folder."""
     seed_everything(run.seed)
     device = resolve_device(run.device)
-    inputs, targets = action_chunks(normalize_labelled(episodes, stats, device), cfg.policy.chunk_size)
+    inputs, targets = action_chunks(episodes.to(device), cfg.policy.chunk_size, stats)
     return _fit_chunk_policy("bc", inputs, targets, layout, stats, cfg, run)
 
 
@@ -116,12 +120,11 @@ def train_chunked_vpt(
     seed_everything(run.seed)
     device = resolve_device(run.device)
     stats = fit_stats(data, layout)
-    normed = normalize_data(data, stats, device)
     action_dim = data.labelled.action_dim
     # The LAM's IDM with latent_dim = the action size (its FDM is built but never trained or used).
     idm = LatentActionModel(layout, replace(cfg.idm, latent_dim=action_dim)).to(device)
-    idm.fit_idm_inputs(normed.unlabelled)
-    sampler = LabelledWindowSampler(normed.labelled, cfg.idm.context, device, run.seed + 1)
+    idm.fit_idm_inputs(data.unlabelled, stats)
+    sampler = LabelledWindowSampler(data.labelled, cfg.idm.context, device, run.seed + 1, stats=stats)
 
     def idm_loss(_: int) -> dict[str, Tensor]:
         batch = sampler.sample(cfg.idm_batch_size)
@@ -133,7 +136,9 @@ def train_chunked_vpt(
         "vpt_idm", {"idm": idm.idm}, cfg.idm_optim, run, device, config, stats, {"batch": sampler.generator}
     ).fit(idm_loss)
     idm.eval()
-    inputs, targets = relabel(idm, normed.expert, cfg.bc.policy.chunk_size)
+    inputs, targets = relabel(
+        idm, normalize_observations(data.expert, stats, device), cfg.bc.policy.chunk_size
+    )
     if inputs.shape[0] == 0:
         raise ValueError("no expert episode is long enough to label; check the context and chunk size")
     return _fit_chunk_policy("vpt_bc", inputs, targets, layout, stats, cfg.bc, run)
@@ -156,7 +161,7 @@ def train_chunked_lapa(
     pretraining = replace(run, out_dir=str(Path(run.out_dir) / "lapo"))
     _, model, stats = train_clam(lapo_config(clam), data, pretraining, layout)
     device = resolve_device(run.device)
-    inputs, targets = action_chunks(normalize_labelled(data.labelled, stats, device), clam.policy.chunk_size)
+    inputs, targets = action_chunks(data.labelled.to(device), clam.policy.chunk_size, stats)
     policy = model.policy.train()
     policy.replace_output_head(data.labelled.action_dim)
     cfg = ChunkedBCConfig(clam.policy, finetune_batch_size, finetune)

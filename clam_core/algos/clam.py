@@ -129,10 +129,12 @@ def relabel(
 
 
 @torch.no_grad()
-def evaluate_lam(model: CLAMModel, labelled: LabelledEpisodes) -> dict[str, float]:
-    """On held-out labelled data (normalised): action-decoder R² and MSE, FDM vs copy-last reconstruction."""
+def evaluate_lam(model: CLAMModel, labelled: LabelledEpisodes, stats: NormStats) -> dict[str, float]:
+    """On held-out raw labelled data (normalised here with `stats`, batch by batch, on the data's device):
+    action-decoder R² and MSE, FDM vs copy-last reconstruction, all in normalised units."""
     model.eval()
-    sampler = LabelledWindowSampler(labelled, model.lam.cfg.context, labelled.observations.device)
+    device = labelled.observations.device
+    sampler = LabelledWindowSampler(labelled, model.lam.cfg.context, device, stats=stats)
     predicted, actual, recon, copy = [], [], [], []
     for batch in sampler.iterate(4096):
         out = model.lam(batch.observations)
@@ -167,24 +169,6 @@ def normalize_observations(
     return ObservationEpisodes(observations, episodes.episode_ends)
 
 
-def normalize_labelled(
-    episodes: LabelledEpisodes, stats: NormStats, device: torch.device
-) -> LabelledEpisodes:
-    return LabelledEpisodes(
-        stats.normalize(OBS_KEY, episodes.observations.to(device)),
-        episodes.episode_ends,
-        stats.normalize(ACTION_KEY, episodes.actions.to(device)),
-    )
-
-
-def normalize_data(data: CLAMData, stats: NormStats, device: torch.device) -> CLAMData:
-    return CLAMData(
-        labelled=normalize_labelled(data.labelled, stats, device),
-        unlabelled=normalize_observations(data.unlabelled, stats, device),
-        expert=normalize_observations(data.expert, stats, device),
-    )
-
-
 def agent_checkpoint_config(algo: str, configs: dict, layout: ObservationLayout, action_dim: int) -> dict:
     """What `LatentActionAgent` reads from any checkpoint it runs: the algorithm and its encoded configs, the
     observation layout, the action size and the normalisation keys."""
@@ -217,15 +201,15 @@ def train_clam(
     if layout.dim != data.labelled.obs_dim:
         raise ValueError(f"observations have {data.labelled.obs_dim} features, the layout {layout.dim}")
     stats = fit_stats(data, layout)
-    normed = normalize_data(data, stats, device)
     action_dim = data.labelled.action_dim
     model = CLAMModel(cfg, layout, action_dim).to(device)
-    model.lam.fit_idm_inputs(normed.unlabelled)
+    model.lam.fit_idm_inputs(data.unlabelled, stats)
     config = checkpoint_config(cfg, layout, action_dim)
     context = cfg.lam.context
 
-    unlabelled = ObservationWindowSampler(normed.unlabelled, context, device, run.seed, distributed)
-    labelled = LabelledWindowSampler(normed.labelled, context, device, run.seed + 1, distributed)
+    # The samplers normalise per batch: the (large, image) play data is never copied whole.
+    unlabelled = ObservationWindowSampler(data.unlabelled, context, device, run.seed, distributed, stats)
+    labelled = LabelledWindowSampler(data.labelled, context, device, run.seed + 1, distributed, stats)
     stage1 = Trainer(
         "stage1",
         {"lam": model.lam, "decoder": model.decoder},
@@ -239,7 +223,9 @@ def train_clam(
     )
     stage1.fit(lambda step: stage1_losses(model, cfg, unlabelled, labelled, step))
 
-    inputs, targets = relabel(model.lam, normed.expert, cfg.policy.chunk_size)
+    inputs, targets = relabel(
+        model.lam, normalize_observations(data.expert, stats, device), cfg.policy.chunk_size
+    )
     if inputs.shape[0] == 0:
         raise ValueError("no expert episode is long enough to relabel; check the context and chunk size")
     model.start_policy_from_idm()

@@ -15,7 +15,7 @@ from torch import Tensor, nn
 from clam_core.algos.clam import ACTION_KEY, OBS_KEY, CLAMModel
 from clam_core.data.episodes import LabelledEpisodes, ObservationEpisodes
 from clam_core.data.normalization import NormStats
-from clam_core.data.windows import transition_windows, valid_timesteps
+from clam_core.data.windows import NormalizedRows, transition_windows, valid_timesteps
 from clam_core.models.mlp import mlp
 from clam_core.train.config import OptimConfig, RunConfig
 from clam_core.train.loop import Trainer
@@ -45,7 +45,7 @@ def fit_regression(
     name: str,
     modules: dict[str, nn.Module],
     predict: Callable[[Tensor], Tensor],
-    inputs: Tensor,
+    inputs: Tensor | NormalizedRows,
     targets: Tensor,
     optim: OptimConfig,
     batch_size: int,
@@ -54,13 +54,13 @@ def fit_regression(
 ) -> None:
     """Minimise MSE(predict(inputs[i]), targets[i]) over random minibatches with the shared trainer
     (progress bar, resumable state under `<out_dir>/<name>`); only `modules`' parameters are trained."""
-    if inputs.shape[0] == 0:
+    if len(inputs) == 0:
         raise ValueError(f"{name}: no training pairs")
     device = inputs.device
     generator = torch.Generator(device=device).manual_seed(run.seed + len(name))
 
     def step(_: int) -> dict[str, Tensor]:
-        picks = torch.randint(inputs.shape[0], (batch_size,), device=device, generator=generator)
+        picks = torch.randint(len(inputs), (batch_size,), device=device, generator=generator)
         loss = F.mse_loss(predict(inputs[picks]), targets[picks])
         return {"loss": loss}
 

@@ -56,7 +56,7 @@ def train_vpt(data: CLAMData, cfg: VPTConfig, run: RunConfig) -> BatchActor:
         labelled.obs_dim, labelled.action_dim, cfg.context + 2, cfg.idm_hidden, cfg.idm_frame_deltas
     ).to(device)
     if idm.frame_deltas is not None:
-        idm.frame_deltas.fit(normalize_observations(data.unlabelled, stats, device))
+        idm.frame_deltas.fit(data.unlabelled.to(device), stats)
     fit_regression(
         "vpt_idm",
         {"idm": idm},

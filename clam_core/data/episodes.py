@@ -74,6 +74,21 @@ class ObservationEpisodes:
         steps, ends = self._step_index(episode_indices)
         return ObservationEpisodes(self.observations[steps], ends)
 
+    def _split_point(self, num_episodes: int) -> int:
+        if not 0 < num_episodes < self.num_episodes:
+            last = self.num_episodes - 1
+            raise ValueError(f"{self.num_episodes} episodes split after 1 to {last}, not {num_episodes}")
+        return int(self.episode_ends[num_episodes - 1])
+
+    def split(self, num_episodes: int) -> tuple[ObservationEpisodes, ObservationEpisodes]:
+        """The first `num_episodes` episodes and the rest, as views that share this set's memory."""
+        step = self._split_point(num_episodes)
+        ends = self.episode_ends
+        return (
+            ObservationEpisodes(self.observations[:step], ends[:num_episodes]),
+            ObservationEpisodes(self.observations[step:], ends[num_episodes:] - step),
+        )
+
     def to(self, device: torch.device | str) -> ObservationEpisodes:
         return ObservationEpisodes(self.observations.to(device), self.episode_ends.to(device))
 
@@ -114,6 +129,14 @@ class LabelledEpisodes(ObservationEpisodes):
     def select(self, episode_indices: Sequence[int]) -> LabelledEpisodes:
         steps, ends = self._step_index(episode_indices)
         return LabelledEpisodes(self.observations[steps], ends, self.actions[steps])
+
+    def split(self, num_episodes: int) -> tuple[LabelledEpisodes, LabelledEpisodes]:  # type: ignore[override]
+        step = self._split_point(num_episodes)
+        first, rest = self.observations_only().split(num_episodes)
+        return (
+            LabelledEpisodes(first.observations, first.episode_ends, self.actions[:step]),
+            LabelledEpisodes(rest.observations, rest.episode_ends, self.actions[step:]),
+        )
 
     def to(self, device: torch.device | str) -> LabelledEpisodes:
         return LabelledEpisodes(

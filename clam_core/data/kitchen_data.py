@@ -171,6 +171,25 @@ class KitchenEpisodes:
         )
 
     @classmethod
+    def concat(cls, parts: Sequence[KitchenEpisodes]) -> KitchenEpisodes:
+        """The parts' episodes back to back, in order (e.g. play, then one task's demonstrations)."""
+        cameras = parts[0].cameras
+        if any(p.cameras != cameras for p in parts):
+            raise ValueError(f"parts have different cameras: {[p.cameras for p in parts]}")
+        offsets = np.cumsum([0] + [p.num_steps for p in parts[:-1]])
+        return cls(
+            np.concatenate([p.states for p in parts]),
+            np.concatenate([p.actions for p in parts]),
+            {camera: np.concatenate([p.images[camera] for p in parts]) for camera in cameras},
+            np.concatenate([p.episode_ends + offset for p, offset in zip(parts, offsets, strict=True)]),
+            np.concatenate([p.success for p in parts]),
+            # Reset seeds only if every part knows its own.
+            np.concatenate([p.seeds for p in parts])
+            if all(len(p.seeds) for p in parts)
+            else parts[0].seeds[:0],
+        )
+
+    @classmethod
     def from_recorded(cls, episodes: Sequence[Episode], seeds: Sequence[int]) -> KitchenEpisodes:
         return cls(
             np.concatenate([e.states for e in episodes]).astype(np.float32),

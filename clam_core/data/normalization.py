@@ -31,6 +31,12 @@ class NormStats:
     def normalize(self, key: str, values: Tensor) -> Tensor:
         return (values - self.mean[key].to(values.device)) / self.std[key].to(values.device)
 
+    def to(self, device: torch.device | str) -> NormStats:
+        """The same statistics on `device`, so per-batch normalisation there copies nothing."""
+        return NormStats(
+            {k: v.to(device) for k, v in self.mean.items()}, {k: v.to(device) for k, v in self.std.items()}
+        )
+
     def unnormalize(self, key: str, values: Tensor) -> Tensor:
         return values * self.std[key].to(values.device) + self.mean[key].to(values.device)
 

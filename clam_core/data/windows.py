@@ -3,6 +3,10 @@
 The alignment convention lives in exactly one function, `transition_windows`; every sampler, relabeller and
 evaluation goes through it. Samplers keep all data and indices on the training device and draw batches with
 one `randint` + one gather, so the hot loop does no per-item Python work.
+
+Given normalisation statistics, samplers hold the raw observations and normalise each batch after the gather
+(bit-identical to normalising first, as the operation is elementwise): image datasets then live in memory
+once, not once raw and once normalised per consumer.
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ import torch
 from torch import Tensor
 
 from clam_core.data.episodes import LabelledEpisodes, ObservationEpisodes
+from clam_core.data.normalization import NormStats
+from clam_core.keys import ACTION_KEY, STATE_KEY
 from clam_core.train.distributed import SINGLE_PROCESS, DistributedContext
 
 
@@ -67,12 +73,16 @@ class ObservationWindowSampler:
         device: torch.device | str,
         seed: int = 0,
         shard: DistributedContext = SINGLE_PROCESS,
+        stats: NormStats | None = None,
     ) -> None:
+        """`stats` (keys `observation.state` for the whole observation vector and `action`): normalise every
+        batch with them; without, the episodes are served as they are."""
         self.shard = shard
         if isinstance(episodes, LabelledEpisodes):
             episodes = episodes.observations_only()
         self.context = context
         self.device = torch.device(device)
+        self.stats = stats.to(self.device) if stats is not None else None
         self.observations = episodes.observations.to(self.device)
         self.timesteps = valid_timesteps(episodes.episode_ends, context).to(self.device)
         if self.timesteps.numel() == 0:
@@ -86,14 +96,17 @@ class ObservationWindowSampler:
         picks = torch.randint(len(self), (batch_size,), device=self.device, generator=self.generator)
         return self.timesteps[picks]
 
+    def _windows(self, t: Tensor, actions: Tensor | None = None) -> tuple[Tensor, Tensor | None]:
+        windows, labels = transition_windows(self.observations, t, self.context, actions)
+        return (windows if self.stats is None else self.stats.normalize(STATE_KEY, windows)), labels
+
     def sample(self, batch_size: int) -> ObservationBatch:
-        windows, _ = transition_windows(self.observations, self._draw(batch_size), self.context)
-        return ObservationBatch(windows)
+        return ObservationBatch(self._windows(self._draw(batch_size))[0])
 
     def iterate(self, batch_size: int) -> Iterator[ObservationBatch]:
         """Every window once, in order (for relabelling and evaluation)."""
         for chunk in self.timesteps.split(batch_size):
-            yield ObservationBatch(transition_windows(self.observations, chunk, self.context)[0])
+            yield ObservationBatch(self._windows(chunk)[0])
 
 
 class LabelledWindowSampler(ObservationWindowSampler):
@@ -106,17 +119,39 @@ class LabelledWindowSampler(ObservationWindowSampler):
         device: torch.device | str,
         seed: int = 0,
         shard: DistributedContext = SINGLE_PROCESS,
+        stats: NormStats | None = None,
     ) -> None:
-        super().__init__(episodes, context, device, seed, shard)
-        self.actions = episodes.actions.to(self.device)
+        super().__init__(episodes, context, device, seed, shard, stats)
+        actions = episodes.actions.to(self.device)
+        self.actions = actions if self.stats is None else self.stats.normalize(ACTION_KEY, actions)
+
+    def _labelled(self, t: Tensor) -> LabelledBatch:
+        windows, actions = self._windows(t, self.actions)
+        assert actions is not None  # given actions, transition_windows returns theirs
+        return LabelledBatch(windows, actions)
 
     def sample(self, batch_size: int) -> LabelledBatch:  # type: ignore[override]
-        windows, actions = transition_windows(
-            self.observations, self._draw(batch_size), self.context, self.actions
-        )
-        return LabelledBatch(windows, actions)
+        return self._labelled(self._draw(batch_size))
 
     def iterate(self, batch_size: int) -> Iterator[LabelledBatch]:  # type: ignore[override]
         for chunk in self.timesteps.split(batch_size):
-            windows, actions = transition_windows(self.observations, chunk, self.context, self.actions)
-            yield LabelledBatch(windows, actions)
+            yield self._labelled(chunk)
+
+
+class NormalizedRows:
+    """The rows `observations[rows]`, normalised only when indexed: regression inputs that cost an index
+    per row instead of a normalised copy of every observation. Indexes like a `[len(rows), D]` tensor."""
+
+    def __init__(self, observations: Tensor, rows: Tensor, stats: NormStats) -> None:
+        self.observations, self.rows = observations, rows.to(observations.device)
+        self.stats = stats.to(observations.device)
+
+    def __len__(self) -> int:
+        return int(self.rows.numel())
+
+    @property
+    def device(self) -> torch.device:
+        return self.observations.device
+
+    def __getitem__(self, picks: Tensor) -> Tensor:
+        return self.stats.normalize(STATE_KEY, self.observations[self.rows[picks]])

@@ -10,10 +10,14 @@ benchmark's `collapse_check` records the decoder's R² on D_labelled with them.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import torch
 from torch import Tensor, nn
 
 from clam_core.data.episodes import ObservationEpisodes
+from clam_core.data.normalization import NormStats
+from clam_core.data.windows import ObservationWindowSampler
 
 # Features whose change spreads less than this never change (padding, the goal): they keep unit scale.
 MIN_DELTA_STD = 1e-3
@@ -33,16 +37,23 @@ class FrameDeltas(nn.Module):
         return 2 * self.delta_std.numel()
 
     @torch.no_grad()
-    def fit(self, episodes: ObservationEpisodes) -> None:
-        """Spread of one-step changes inside episodes (never across an episode boundary)."""
-        observations = episodes.observations
-        within = torch.ones(observations.shape[0] - 1, dtype=torch.bool, device=observations.device)
-        boundaries = episodes.episode_ends[:-1].to(observations.device) - 1
-        within[boundaries] = False
-        deltas = (observations[1:] - observations[:-1])[within]
-        if deltas.shape[0] < 2:
+    def fit(
+        self, episodes: ObservationEpisodes, stats: NormStats | None = None, batch_size: int = 1024
+    ) -> None:
+        """Spread of one-step changes inside episodes (never across an episode boundary), of the episodes
+        normalised with `stats` if given. Two passes over batches of transitions with float64 sums, so no
+        copy of the whole dataset is made."""
+        device = self.delta_std.device
+        pairs = ObservationWindowSampler(episodes, context=0, device=device, stats=stats)
+        if len(pairs) < 2:
             raise ValueError("FrameDeltas.fit needs at least two transitions inside episodes")
-        spread = deltas.float().std(0)
+
+        def deltas() -> Iterator[Tensor]:
+            for batch in pairs.iterate(batch_size):
+                yield (batch.observations[:, 1] - batch.observations[:, 0]).double()
+
+        mean = sum(d.sum(0) for d in deltas()) / len(pairs)
+        spread = (sum(((d - mean) ** 2).sum(0) for d in deltas()) / (len(pairs) - 1)).sqrt().float()
         self.delta_std.copy_(torch.where(spread < MIN_DELTA_STD, torch.ones_like(spread), spread))
 
     def forward(self, windows: Tensor) -> Tensor:

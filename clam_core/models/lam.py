@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from torch import Tensor, nn
 
 from clam_core.data.episodes import ObservationEpisodes
+from clam_core.data.normalization import NormStats
 from clam_core.data.observation_layout import ObservationLayout
 from clam_core.models.frame_deltas import optional_frame_deltas
 from clam_core.models.lam_mlp import MLPFDM, MLPIDM
@@ -80,10 +81,11 @@ class LatentActionModel(nn.Module):
 
             self.quantizer = LatentQuantizer(cfg.latent_dim, cfg.vq)
 
-    def fit_idm_inputs(self, episodes: ObservationEpisodes) -> None:
-        """Fit what the IDM's input scaling learns from the (normalised) training episodes, if anything."""
+    def fit_idm_inputs(self, episodes: ObservationEpisodes, stats: NormStats | None = None) -> None:
+        """Fit what the IDM's input scaling learns from the training episodes (normalised with `stats`, or
+        already normalised without), if anything."""
         if self.frame_deltas is not None:
-            self.frame_deltas.fit(episodes)
+            self.frame_deltas.fit(episodes, stats)
 
     def encode(self, windows: Tensor) -> tuple[Tensor, Tensor]:
         """Latent actions of the window's transitions [B, L, Z] (quantised if VQ is on) and the VQ loss."""
