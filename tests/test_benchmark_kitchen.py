@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from training import kitchen_cells, kitchen_label_fit
+from training import bench_kitchen_memory, kitchen_cells, kitchen_label_fit
 from training.benchmark import main
 from training.kitchen_methods import METHODS
-from training.kitchen_profiles import MORE_PLAY_EPISODES, profile
+from training.kitchen_profiles import MORE_PLAY, profile
 
 
 def _benchmark(tmp_path: Path, *extra: str) -> str:
@@ -109,8 +109,28 @@ def test_label_fit_scores_every_trained_policy_against_the_experts_actions(smoke
     assert again["fits"] == fit["fits"] and again["missing"] == []
 
 
-def test_more_play_profile_is_the_cpu_profile_with_more_play_only() -> None:
-    cpu, more = asdict(profile("cpu")), asdict(profile("cpu_more_play"))
-    assert more["data"].pop("play_episodes") == MORE_PLAY_EPISODES > cpu["data"].pop("play_episodes")
-    assert more.pop("name") == "cpu_more_play" and cpu.pop("name") == "cpu"
+@pytest.mark.parametrize("name", ["cpu_more_play", "cpu_paper_play"])
+def test_more_play_profiles_are_the_cpu_profile_with_more_play_only(name: str) -> None:
+    cpu, more = asdict(profile("cpu")), asdict(profile(name))
+    assert more["data"].pop("play_episodes") == MORE_PLAY[name] > cpu["data"].pop("play_episodes")
+    assert more.pop("name") == name and cpu.pop("name") == "cpu"
     assert more == cpu
+    assert MORE_PLAY["cpu_paper_play"] * profile(name).data.play_length == 50_000  # the paper's play size
+
+
+def test_memory_benchmark_reports_each_methods_peak_from_its_own_process(smoke: Path) -> None:
+    results = smoke / "memory"
+    argv = ["--profile", "smoke", "--task", "microwave", "--methods", "[bc_al,st_clam]", "--steps", "1"]
+    measured = bench_kitchen_memory.main(
+        [*argv, "--cache_dir", str(smoke / "cache"), "--results_dir", str(results)]
+    )
+    assert list(measured) == ["bc_al", "st_clam"]
+    smoke_data = profile("smoke").data
+    for method in measured.values():
+        assert method["play_steps"] == smoke_data.play_episodes * smoke_data.play_length
+        assert 0 < method["observations_gb"] < method["peak_rss_gb"]  # the process holds more than the data
+    payload = json.loads((results / "kitchen_memory_smoke.json").read_text())
+    assert payload["results"] == measured and payload["commit"]
+    assert "| st_clam | 40 |" in (results / "kitchen_memory_smoke.md").read_text()
+    with pytest.raises(SystemExit):
+        bench_kitchen_memory.main(["--profile", "smoke", "--task", "block"])  # not a smoke task

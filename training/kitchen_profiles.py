@@ -1,9 +1,9 @@
 """Sizes of the image-based kitchen benchmark (the paper's Table 3 setting, in the WidowX kitchen twin).
 
 `smoke` checks the pipeline in CI (about a minute, numbers meaningless); `cpu` is sized for all four tasks on
-2 CPU cores (a few hours); `cpu_more_play` is `cpu` with 2.5x its play data (500 x 50 transitions, half the
-paper's, whose float observations would take about 20 GB of this machine's 24) and nothing else changed, to
-see what more play alone buys each method; `paper` uses the paper's data sizes (~50k play transitions, 30
+2 CPU cores (a few hours); `cpu_more_play` and `cpu_paper_play` are `cpu` with 2.5x and 5x its play data
+(500 and 1000 x 50 transitions, the latter the paper's) and nothing else changed, to see what more play
+alone buys each method; `paper` uses the paper's data sizes (~50k play transitions, 30
 demonstrations per task), its Space-Time LAM and ResNet18 policy and 3 seeds x 50 episodes, for a GPU
 machine.
 
@@ -24,8 +24,8 @@ from clam_core.models.lam import LAMConfig
 from clam_core.models.lam_spacetime import SpaceTimeSize
 from clam_core.models.policies import PolicyConfig
 
-PROFILES = ("smoke", "cpu", "cpu_more_play", "paper")
-MORE_PLAY_EPISODES = 500
+MORE_PLAY = {"cpu_more_play": 500, "cpu_paper_play": 1000}  # profile -> play episodes of 50 transitions
+PROFILES = ("smoke", "cpu", *MORE_PLAY, "paper")
 CHUNK_SIZE = 5  # action chunks of every policy, executed with temporal ensembling (paper's robot setting)
 
 
@@ -91,9 +91,9 @@ def profile(name: str) -> KitchenProfile:
             warmup_steps=100,
             eval_episodes=50,
         )
-    if name == "cpu_more_play":
+    if name in MORE_PLAY:
         cpu = profile("cpu")
-        return replace(cpu, name="cpu_more_play", data=replace(cpu.data, play_episodes=MORE_PLAY_EPISODES))
+        return replace(cpu, name=name, data=replace(cpu.data, play_episodes=MORE_PLAY[name]))
     if name == "paper":
         return KitchenProfile(
             name="paper",
