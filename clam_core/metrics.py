@@ -8,16 +8,20 @@ from torch import Tensor
 ROUND_OFF = 1e-8
 
 
-def r2_score(predicted: Tensor, target: Tensor) -> float:
-    """Coefficient of determination averaged over output dimensions (sklearn's 'uniform_average'). As in
-    sklearn, a dimension the target holds constant (a gripper an expert never moves) scores 1 when predicted
-    exactly and 0 otherwise, instead of dividing by a zero variance."""
+def r2_per_dimension(predicted: Tensor, target: Tensor) -> Tensor:
+    """Coefficient of determination of each output dimension [A]. As in sklearn, a dimension the target holds
+    constant (a gripper an expert never moves) scores 1 when predicted exactly and 0 otherwise, instead of
+    dividing by a zero variance."""
     residual, variance = _residual_and_variance(predicted, target)
     constant = variance <= ROUND_OFF
-    scores = torch.where(
+    return torch.where(
         constant, (residual <= ROUND_OFF).float(), 1.0 - residual / variance.clamp_min(ROUND_OFF)
     )
-    return float(scores.mean())
+
+
+def r2_score(predicted: Tensor, target: Tensor) -> float:
+    """`r2_per_dimension` averaged over output dimensions (sklearn's 'uniform_average')."""
+    return float(r2_per_dimension(predicted, target).mean())
 
 
 def r2_variance_weighted(predicted: Tensor, target: Tensor) -> float:

@@ -9,6 +9,7 @@ Stage 2: the frozen IDM relabels observation-only expert data with latents; the 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,7 +35,7 @@ from clam_core.models.lam import LAMConfig, LatentActionModel, as_layout
 from clam_core.models.policies import PolicyConfig, build_latent_policy
 from clam_core.train.checkpoint import save_checkpoint
 from clam_core.train.config import OptimConfig, RunConfig
-from clam_core.train.distributed import device_for, init_distributed
+from clam_core.train.distributed import DistributedContext, device_for, init_distributed
 from clam_core.train.loop import Trainer
 from clam_core.train.runtime import resolve_device, seed_everything
 
@@ -128,27 +129,44 @@ def relabel(
     return observations[starts], targets
 
 
+@dataclass
+class LAMPredictions:
+    """What the LAM makes of held-out labelled windows: decoded and true actions [N, A], and per window the
+    FDM's reconstruction error and copy-last's [N] (all in normalised units)."""
+
+    decoded: Tensor
+    actions: Tensor
+    recon_error: Tensor
+    copy_last_error: Tensor
+
+
 @torch.no_grad()
-def evaluate_lam(model: CLAMModel, labelled: LabelledEpisodes, stats: NormStats) -> dict[str, float]:
-    """On held-out raw labelled data (normalised here with `stats`, batch by batch, on the data's device):
-    action-decoder R² and MSE, FDM vs copy-last reconstruction, all in normalised units."""
+def lam_predictions(model: CLAMModel, labelled: LabelledEpisodes, stats: NormStats) -> LAMPredictions:
+    """Run the LAM and decoder over raw labelled data (normalised here with `stats`, batch by batch, on the
+    data's device)."""
     model.eval()
     device = labelled.observations.device
     sampler = LabelledWindowSampler(labelled, model.lam.cfg.context, device, stats=stats)
-    predicted, actual, recon, copy = [], [], [], []
+    decoded, actions, recon, copy = [], [], [], []
     for batch in sampler.iterate(4096):
         out = model.lam(batch.observations)
-        predicted.append(model.decoder(out.latents[:, -1]))
-        actual.append(batch.actions)
+        decoded.append(model.decoder(out.latents[:, -1]))
+        actions.append(batch.actions)
         recon.append(((out.predictions - out.targets) ** 2).mean((1, 2)))
         copy.append(((out.previous - out.targets) ** 2).mean((1, 2)))
-    predicted_t, actual_t = torch.cat(predicted), torch.cat(actual)
+    return LAMPredictions(torch.cat(decoded), torch.cat(actions), torch.cat(recon), torch.cat(copy))
+
+
+def evaluate_lam(model: CLAMModel, labelled: LabelledEpisodes, stats: NormStats) -> dict[str, float]:
+    """On held-out raw labelled data: action-decoder R² and MSE, FDM vs copy-last reconstruction, all in
+    normalised units."""
+    out = lam_predictions(model, labelled, stats)
     return {
-        "decoder_r2": r2_score(predicted_t, actual_t),
-        "decoder_r2_weighted": r2_variance_weighted(predicted_t, actual_t),
-        "decoder_mse": mse(predicted_t, actual_t),
-        "recon_loss": float(torch.cat(recon).mean()),
-        "copy_last_loss": float(torch.cat(copy).mean()),
+        "decoder_r2": r2_score(out.decoded, out.actions),
+        "decoder_r2_weighted": r2_variance_weighted(out.decoded, out.actions),
+        "decoder_mse": mse(out.decoded, out.actions),
+        "recon_loss": float(out.recon_error.mean()),
+        "copy_last_loss": float(out.copy_last_error.mean()),
     }
 
 
@@ -187,12 +205,26 @@ def checkpoint_config(cfg: CLAMConfig, layout: ObservationLayout, action_dim: in
     return agent_checkpoint_config("clam", {"clam": draccus.encode(cfg)}, layout, action_dim)
 
 
-def train_clam(
-    cfg: CLAMConfig, data: CLAMData, run: RunConfig, layout: ObservationLayout | None = None
-) -> tuple[Path, CLAMModel, NormStats]:
-    """Both stages; writes `<out_dir>/checkpoint` (what `LatentActionAgent.load` reads) and returns it with
-    the trained model (in eval mode) and the normalisation stats. `layout` describes image observations
-    (flattened as in `ObservationLayout`); without it the observations are state vectors."""
+@dataclass
+class Stage1Result:
+    """The model after stage 1 (the policy still untrained) and what stage 2 needs to go on."""
+
+    model: CLAMModel
+    stats: NormStats
+    layout: ObservationLayout
+    device: torch.device
+    distributed: DistributedContext
+
+
+def train_stage1(
+    cfg: CLAMConfig,
+    data: CLAMData,
+    run: RunConfig,
+    layout: ObservationLayout | None = None,
+    on_step: Callable[[int, CLAMModel, NormStats], None] | None = None,
+) -> Stage1Result:
+    """Stage 1: the LAM and the jointly trained decoder. `on_step(step, model, stats)` runs after every update
+    (the modules are back in training mode after it), e.g. to measure the decoder while it trains."""
     seed_everything(run.seed)
     device = resolve_device(run.device)
     distributed = init_distributed(device)
@@ -204,7 +236,6 @@ def train_clam(
     action_dim = data.labelled.action_dim
     model = CLAMModel(cfg, layout, action_dim).to(device)
     model.lam.fit_idm_inputs(data.unlabelled, stats)
-    config = checkpoint_config(cfg, layout, action_dim)
     context = cfg.lam.context
 
     # The samplers normalise per batch: the (large, image) play data is never copied whole.
@@ -216,13 +247,25 @@ def train_clam(
         cfg.stage1,
         run,
         device,
-        config,
+        checkpoint_config(cfg, layout, action_dim),
         stats,
         generators={"unlabelled": unlabelled.generator, "labelled": labelled.generator},
         distributed=distributed,
     )
-    stage1.fit(lambda step: stage1_losses(model, cfg, unlabelled, labelled, step))
+    hook = None if on_step is None else lambda step: on_step(step, model, stats)
+    stage1.fit(lambda step: stage1_losses(model, cfg, unlabelled, labelled, step), hook)
+    return Stage1Result(model, stats, layout, device, distributed)
 
+
+def train_clam(
+    cfg: CLAMConfig, data: CLAMData, run: RunConfig, layout: ObservationLayout | None = None
+) -> tuple[Path, CLAMModel, NormStats]:
+    """Both stages; writes `<out_dir>/checkpoint` (what `LatentActionAgent.load` reads) and returns it with
+    the trained model (in eval mode) and the normalisation stats. `layout` describes image observations
+    (flattened as in `ObservationLayout`); without it the observations are state vectors."""
+    first = train_stage1(cfg, data, run, layout)
+    model, stats, device, distributed = first.model, first.stats, first.device, first.distributed
+    config = checkpoint_config(cfg, first.layout, data.labelled.action_dim)
     inputs, targets = relabel(
         model.lam, normalize_observations(data.expert, stats, device), cfg.policy.chunk_size
     )

@@ -110,8 +110,9 @@ class Trainer:
         self.step += 1
         return scalars
 
-    def fit(self, step_fn: StepFn) -> dict[str, float]:
-        """Run until `optim.steps`; returns the mean of each scalar over the last logging interval."""
+    def fit(self, step_fn: StepFn, on_step: Callable[[int], None] | None = None) -> dict[str, float]:
+        """Run until `optim.steps`; returns the mean of each scalar over the last logging interval.
+        `on_step(step)` runs after each update; the modules are put back in training mode after it."""
         from torch.utils.tensorboard import SummaryWriter  # imported late: tensorboard is slow to import
 
         resumed = self.try_resume()
@@ -140,6 +141,10 @@ class Trainer:
                     sums[key] = sums.get(key, 0.0) + value.detach().float()
                     counts[key] = counts.get(key, 0) + 1
                 bar.update(1)
+                if on_step is not None:
+                    on_step(self.step)
+                    for module in self.modules.values():
+                        module.train()
                 if self.step % self.run.log_every == 0 or self.finished:
                     last = {key: float(total) / counts[key] for key, total in sums.items()}
                     if writer is not None:
