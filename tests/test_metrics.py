@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from clam_core.metrics import r2_score, r2_variance_weighted
+from clam_core.metrics import r2_per_dimension, r2_score, r2_variance_weighted
 
 
 def test_r2_scores_a_constant_target_dimension_like_sklearn() -> None:
@@ -29,3 +29,13 @@ def test_variance_weighted_r2_is_not_swamped_by_a_dimension_the_target_barely_mo
     constant = torch.full((5, 2), 2.0)
     assert r2_variance_weighted(constant, constant) == 1.0
     assert r2_variance_weighted(constant + 1.0, constant) == 0.0
+
+
+def test_r2_per_dimension_scores_each_action_and_r2_score_averages_them() -> None:
+    target = torch.tensor([[0.0, 1.0, 5.0], [1.0, 3.0, 5.0], [2.0, 5.0, 5.0]])
+    predicted = target.clone()
+    predicted[:, 1] = 3.0  # the mean: R² 0
+    predicted[:, 2] = 4.0  # a constant target missed: 0, as in sklearn
+    scores = r2_per_dimension(predicted, target)
+    assert scores.tolist() == [1.0, 0.0, 0.0]
+    assert r2_score(predicted, target) == pytest.approx(float(scores.mean()))

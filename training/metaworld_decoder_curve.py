@@ -27,12 +27,10 @@ from tqdm.auto import tqdm
 from clam_core.algos.clam import CLAMData, CLAMModel, lam_predictions, train_stage1
 from clam_core.data.episodes import LabelledEpisodes
 from clam_core.data.metaworld_data import (
-    ensure_metaworld_data,
     load_expert_demonstrations,
     load_metaworld_data,
 )
 from clam_core.data.normalization import NormStats
-from clam_core.data.npz_cache import load_npz
 from clam_core.envs.metaworld_tasks import PAPER_TASKS
 from clam_core.metrics import r2_per_dimension, r2_score
 from clam_core.train.config import RunConfig
@@ -67,19 +65,17 @@ class DecoderCurveConfig:
             raise ValueError(f"holdout_every must be at least 2, got {self.holdout_every}")
 
 
-def split_labelled(arrays: dict[str, np.ndarray], holdout_every: int) -> tuple[LabelledEpisodes, ...]:
+Split = tuple[LabelledEpisodes, LabelledEpisodes]
+
+
+def split_labelled(episodes: LabelledEpisodes, holdout_every: int) -> Split:
     """(training, held-out) trajectories: every `holdout_every`-th is held out, so both sets mix D_labelled's
-    behaviours (random and noisy expert) in their proportions."""
-    observations, actions = list(arrays["observations"]), list(arrays["actions"])
-    held = set(range(holdout_every // 2, len(observations), holdout_every))
-    if not held or len(held) == len(observations):
-        raise ValueError(f"{len(observations)} labelled trajectories leave no split at 1 in {holdout_every}")
-
-    def pick(keep: bool) -> LabelledEpisodes:
-        chosen = [i for i in range(len(observations)) if (i in held) != keep]
-        return LabelledEpisodes.from_arrays([observations[i] for i in chosen], [actions[i] for i in chosen])
-
-    return pick(True), pick(False)
+    behaviours (random and noisy expert, stored in blocks) in their proportions."""
+    count = len(episodes.episode_ends)
+    held = range(holdout_every // 2, count, holdout_every)
+    if not held or len(held) == count:
+        raise ValueError(f"{count} labelled trajectories leave no split at 1 in {holdout_every}")
+    return episodes.select([i for i in range(count) if i not in held]), episodes.select(list(held))
 
 
 def decoder_scores(model: CLAMModel, episodes: LabelledEpisodes, stats: NormStats) -> dict:
@@ -93,8 +89,7 @@ def decoder_scores(model: CLAMModel, episodes: LabelledEpisodes, stats: NormStat
 def task_curve(task: str, cfg: DecoderCurveConfig) -> list[dict]:
     prof = profile(cfg.profile)
     data, _ = load_metaworld_data(task, prof.data, cfg.cache_dir, cfg.workers, progress=False)
-    folder = ensure_metaworld_data(task, prof.data, cfg.cache_dir, progress=False)
-    training, held_out = split_labelled(load_npz(folder / "labelled.npz"), cfg.holdout_every)
+    training, held_out = split_labelled(data.labelled, cfg.holdout_every)
     expert = load_expert_demonstrations(task, prof.data, cfg.cache_dir)
     clam = clam_config(prof, "transformer")
     clam = replace(clam, stage1=replace(clam.stage1, steps=cfg.steps))
