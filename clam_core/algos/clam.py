@@ -131,7 +131,7 @@ def relabel(
 
 @dataclass
 class LAMPredictions:
-    """What the LAM makes of held-out labelled windows: decoded and true actions [N, A], and per window the
+    """What the LAM makes of labelled windows: decoded and true actions [N, A], and per window the
     FDM's reconstruction error and copy-last's [N] (all in normalised units)."""
 
     decoded: Tensor
