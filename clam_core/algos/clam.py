@@ -211,7 +211,7 @@ class Stage1Result:
 
     model: CLAMModel
     stats: NormStats
-    layout: ObservationLayout
+    config: dict  # the checkpoint configuration (`checkpoint_config`)
     device: torch.device
     distributed: DistributedContext
 
@@ -236,6 +236,7 @@ def train_stage1(
     action_dim = data.labelled.action_dim
     model = CLAMModel(cfg, layout, action_dim).to(device)
     model.lam.fit_idm_inputs(data.unlabelled, stats)
+    config = checkpoint_config(cfg, layout, action_dim)
     context = cfg.lam.context
 
     # The samplers normalise per batch: the (large, image) play data is never copied whole.
@@ -247,14 +248,14 @@ def train_stage1(
         cfg.stage1,
         run,
         device,
-        checkpoint_config(cfg, layout, action_dim),
+        config,
         stats,
         generators={"unlabelled": unlabelled.generator, "labelled": labelled.generator},
         distributed=distributed,
     )
     hook = None if on_step is None else lambda step: on_step(step, model, stats)
     stage1.fit(lambda step: stage1_losses(model, cfg, unlabelled, labelled, step), hook)
-    return Stage1Result(model, stats, layout, device, distributed)
+    return Stage1Result(model, stats, config, device, distributed)
 
 
 def train_clam(
@@ -264,8 +265,8 @@ def train_clam(
     the trained model (in eval mode) and the normalisation stats. `layout` describes image observations
     (flattened as in `ObservationLayout`); without it the observations are state vectors."""
     first = train_stage1(cfg, data, run, layout)
-    model, stats, device, distributed = first.model, first.stats, first.device, first.distributed
-    config = checkpoint_config(cfg, first.layout, data.labelled.action_dim)
+    model, stats, config = first.model, first.stats, first.config
+    device, distributed = first.device, first.distributed
     inputs, targets = relabel(
         model.lam, normalize_observations(data.expert, stats, device), cfg.policy.chunk_size
     )
