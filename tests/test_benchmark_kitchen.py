@@ -14,7 +14,7 @@ import pytest
 from training import bench_kitchen_memory, kitchen_cells, kitchen_label_fit
 from training.benchmark import main
 from training.kitchen_methods import METHODS
-from training.kitchen_profiles import MORE_PLAY, profile
+from training.kitchen_profiles import MORE_PLAY, SHIFT_PIXELS, profile
 
 
 def _benchmark(tmp_path: Path, *extra: str) -> str:
@@ -116,6 +116,14 @@ def test_more_play_profiles_are_the_cpu_profile_with_more_play_only(name: str) -
     assert more.pop("name") == name and cpu.pop("name") == "cpu"
     assert more == cpu
     assert MORE_PLAY["cpu_paper_play"] * profile(name).data.play_length == 50_000  # the paper's play size
+
+
+def test_shift_profile_is_the_cpu_profile_with_shifted_policy_images_only() -> None:
+    cpu, shift = asdict(profile("cpu")), asdict(profile("cpu_shift"))
+    assert cpu["policy"]["image"].pop("random_shift") == 0
+    assert shift["policy"]["image"].pop("random_shift") == SHIFT_PIXELS > 0
+    assert shift.pop("name") == "cpu_shift" and cpu.pop("name") == "cpu"
+    assert shift == cpu
 
 
 def test_memory_benchmark_reports_each_methods_peak_from_its_own_process(smoke: Path) -> None:

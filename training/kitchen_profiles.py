@@ -3,9 +3,10 @@
 `smoke` checks the pipeline in CI (about a minute, numbers meaningless); `cpu` is sized for all four tasks on
 2 CPU cores (a few hours); `cpu_more_play` and `cpu_paper_play` are `cpu` with 2.5x and 5x its play data
 (500 and 1000 x 50 transitions, the latter the paper's) and nothing else changed, to see what more play
-alone buys each method; `paper` uses the paper's data sizes (~50k play transitions, 30
-demonstrations per task), its Space-Time LAM and ResNet18 policy and 3 seeds x 50 episodes, for a GPU
-machine.
+alone buys each method; `cpu_shift` is `cpu` with every policy trained on randomly shifted images
+(`ImagePolicyConfig.random_shift`, 4 pixels), to see what augmentation buys each method; `paper` uses the
+paper's data sizes (~50k play transitions, 30 demonstrations per task), its Space-Time LAM and ResNet18 policy
+and 3 seeds x 50 episodes, for a GPU machine.
 
 Every method shares the profile's architectures, as the paper insists: one `PolicyConfig` for every policy
 (ST-CLAM's latent policy and the action policies of VPT and both BCs) and one `LAMConfig` for ST-CLAM's LAM
@@ -25,7 +26,8 @@ from clam_core.models.lam_spacetime import SpaceTimeSize
 from clam_core.models.policies import PolicyConfig
 
 MORE_PLAY = {"cpu_more_play": 500, "cpu_paper_play": 1000}  # profile -> play episodes of 50 transitions
-PROFILES = ("smoke", "cpu", *MORE_PLAY, "paper")
+SHIFT_PIXELS = 4  # `cpu_shift`: 1/16 of a 64-pixel frame, DrQ's 4 pixels at 84
+PROFILES = ("smoke", "cpu", *MORE_PLAY, "cpu_shift", "paper")
 CHUNK_SIZE = 5  # action chunks of every policy, executed with temporal ensembling (paper's robot setting)
 
 
@@ -94,6 +96,10 @@ def profile(name: str) -> KitchenProfile:
     if name in MORE_PLAY:
         cpu = profile("cpu")
         return replace(cpu, name=name, data=replace(cpu.data, play_episodes=MORE_PLAY[name]))
+    if name == "cpu_shift":
+        cpu = profile("cpu")
+        image = replace(cpu.policy.image, random_shift=SHIFT_PIXELS)
+        return replace(cpu, name=name, policy=replace(cpu.policy, image=image))
     if name == "paper":
         return KitchenProfile(
             name="paper",

@@ -24,6 +24,7 @@ import torch
 from torch import Tensor, nn
 
 from clam_core.data.observation_layout import ObservationLayout
+from clam_core.models.augment import random_shift
 from clam_core.models.lam_transformer import causal_mask
 
 BACKBONES = ("resnet18", "idm", "convnet")
@@ -42,10 +43,15 @@ class ImagePolicyConfig:
     n_layers: int = 4
     ff_dim: int = 2048
     dropout: float = 0.1
+    # Training only: each camera image shifted by up to this many pixels (`augment.random_shift`); 0 = off.
+    # The `idm` backbone sees the IDM's own inputs unshifted.
+    random_shift: int = 0
 
     def __post_init__(self) -> None:
         if self.backbone not in BACKBONES:
             raise ValueError(f"unknown policy backbone {self.backbone!r}; choose one of {BACKBONES}")
+        if self.random_shift < 0:
+            raise ValueError(f"random_shift must be non-negative, got {self.random_shift}")
 
 
 @functools.cache
@@ -157,6 +163,7 @@ class ChunkedImagePolicy(nn.Module):
         if not layout.has_images:
             raise ValueError("the image policy needs at least one camera in the observation layout")
         self.layout, self.chunk_size, self.latent_dim = layout, chunk_size, latent_dim
+        self.random_shift = cfg.random_shift
         d = cfg.d_model
         if cfg.backbone == "idm":
             if idm is None:
@@ -187,7 +194,10 @@ class ChunkedImagePolicy(nn.Module):
             tokens = self.project(self.backbone(observations))
             camera_ids = torch.zeros(tokens.shape[1], dtype=torch.long, device=tokens.device)
         else:
-            tokens = self.project(self.backbone(self.layout.images(observations)))
+            images = self.layout.images(observations)
+            if self.training:
+                images = random_shift(images, self.random_shift)
+            tokens = self.project(self.backbone(images))
             per_camera = tokens.shape[1] // len(self.layout.cameras)
             camera_ids = torch.arange(len(self.layout.cameras), device=tokens.device)
             camera_ids = camera_ids.repeat_interleave(per_camera)
