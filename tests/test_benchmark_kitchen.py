@@ -124,6 +124,7 @@ def test_shift_profile_is_the_cpu_profile_with_shifted_policy_images_only() -> N
     assert shift["policy"]["image"].pop("random_shift") == SHIFT_PIXELS > 0
     assert shift.pop("name") == "cpu_shift" and cpu.pop("name") == "cpu"
     assert shift == cpu
+    assert profile("paper").policy.image.random_shift == SHIFT_PIXELS
 
 
 def test_memory_benchmark_reports_each_methods_peak_from_its_own_process(smoke: Path) -> None:
