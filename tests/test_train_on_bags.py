@@ -130,6 +130,11 @@ def test_help_explains_the_options() -> None:
     assert (
         "--play BAG" in result.stdout and "--expert BAG" in result.stdout and "--help-clam" in result.stdout
     )
+    clam = subprocess.run(
+        [sys.executable, TRAIN, "--help-clam"], capture_output=True, text=True, timeout=120, cwd=ROOT
+    )
+    assert clam.returncode == 0, clam.stderr
+    assert "--clam.policy.image.random_shift" in clam.stdout and "--clam.stage1.steps" in clam.stdout
 
 
 @pytest.fixture(scope="module")

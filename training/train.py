@@ -68,9 +68,9 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, TrainConfig]
     parser.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE, help="converted LeRobot datasets")
     parser.add_argument("--no-resume", action="store_true", help="start over even if --out holds a run")
     parser.add_argument("--help-clam", action="store_true", help="list the CLAM options and exit")
-    args, rest = parser.parse_known_args(argv)
-    if args.help_clam:
+    if "--help-clam" in (sys.argv[1:] if argv is None else argv):  # before --play/--expert are required
         draccus.parse(TrainConfig, args=["--help"])
+    args, rest = parser.parse_known_args(argv)
     cfg = parse_config(TrainConfig, rest)
     cfg.run = replace(cfg.run, out_dir=args.out, device=args.device, resume=not args.no_resume)
     if args.cameras and cfg.clam.lam.kind != "spacetime":
