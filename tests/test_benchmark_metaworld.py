@@ -148,6 +148,13 @@ def test_long_profile_is_the_cpu_profile_with_more_updates_only() -> None:
     assert long == cpu
 
 
+def test_context2_profile_is_the_cpu_profile_with_two_steps_of_context_only() -> None:
+    cpu, context2 = asdict(profile("cpu")), asdict(profile("cpu_context2"))
+    assert cpu["sizes"].pop("context") == 1 and context2["sizes"].pop("context") == 2
+    assert context2.pop("name") == "cpu_context2" and cpu.pop("name") == "cpu"
+    assert context2 == cpu
+
+
 def test_a_table_says_where_its_cells_were_trained(tmp_path: Path) -> None:
     store = CellStore(tmp_path, "key")
     cells = [Cell("main", "vpt", "assembly-v3", seed) for seed in range(3)]

@@ -1,6 +1,8 @@
 """Sizes of the MetaWorld benchmark. `smoke` checks the pipeline in CI (minutes, numbers meaningless);
 `cpu` is sized for the main table on 2 CPU cores; `long` is `cpu` with 3x its update counts and nothing else
-changed, to see what more training alone buys (a GPU machine, or a long cpu run); `paper` uses the paper's
+changed, to see what more training alone buys (a GPU machine, or a long cpu run); `cpu_context2` is `cpu` with
+two steps of context for every IDM and FDM (the paper's Table 11 value; `cpu` uses the one step its MLP-CLAM
+text states) and nothing else changed; `paper` uses the paper's
 data sizes, update counts (Tables 10-11: 500k LAM updates, 150k policy updates) and 3 seeds x 50 rollouts,
 for a GPU machine."""
 
@@ -12,7 +14,7 @@ from clam_core.data.metaworld_data import MetaWorldDataConfig
 from clam_core.envs.metaworld_tasks import PAPER_TASKS
 from clam_core.models.lam_transformer import TransformerSize
 
-PROFILES = ("smoke", "cpu", "long", "paper")
+PROFILES = ("smoke", "cpu", "long", "cpu_context2", "paper")
 LONG_STEP_FACTOR = 3
 
 
@@ -93,6 +95,9 @@ def profile(name: str) -> Profile:
             lam_steps=LONG_STEP_FACTOR * cpu.lam_steps,
             policy_steps=LONG_STEP_FACTOR * cpu.policy_steps,
         )
+    if name == "cpu_context2":
+        cpu = profile("cpu")
+        return replace(cpu, name="cpu_context2", sizes=replace(cpu.sizes, context=2))
     if name == "paper":
         return Profile(
             name="paper",
