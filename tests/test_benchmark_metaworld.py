@@ -16,7 +16,17 @@ from train_cli import ROOT
 
 from training.benchmark_cells import Cell, CellStore, config_key
 from training.benchmark_report import cells_per_machine
-from training.metaworld_methods import MAIN_METHODS, TABLES, earlier_twin, table_methods
+from training.metaworld_methods import (
+    MAIN_METHODS,
+    TABLES,
+    bc_config,
+    clam_config,
+    dynamo_config,
+    earlier_twin,
+    lapa_config,
+    table_methods,
+    vpt_config,
+)
 from training.metaworld_profiles import LONG_STEP_FACTOR, profile
 
 BENCHMARK = str(ROOT / "training" / "benchmark.py")
@@ -153,6 +163,21 @@ def test_context2_profile_is_the_cpu_profile_with_two_steps_of_context_only() ->
     assert cpu["sizes"].pop("context") == 1 and context2["sizes"].pop("context") == 2
     assert context2.pop("name") == "cpu_context2" and cpu.pop("name") == "cpu"
     assert context2 == cpu
+
+
+def test_cosine_profile_decays_every_policy_stage_and_no_pretraining() -> None:
+    cpu, cosine = asdict(profile("cpu")), asdict(profile("cpu_cosine"))
+    assert cpu.pop("policy_schedule") == "constant" and cosine.pop("policy_schedule") == "cosine"
+    assert cosine.pop("name") == "cpu_cosine" and cpu.pop("name") == "cpu"
+    assert cosine == cpu
+
+    prof = profile("cpu_cosine")
+    clam, vpt, lapa, dynamo = clam_config(prof), vpt_config(prof), lapa_config(prof), dynamo_config(prof)
+    policy_stages = [clam.stage2, bc_config(prof).optim, vpt.bc.optim, lapa.finetune, dynamo.bc.optim]
+    pretraining = [clam.stage1, vpt.idm_optim, lapa.clam.stage1, dynamo.pretrain]
+    assert {stage.schedule for stage in policy_stages} == {"cosine"}
+    assert {stage.schedule for stage in pretraining} == {"constant"}
+    assert {stage.steps for stage in policy_stages} == {prof.policy_steps}
 
 
 def test_a_table_says_where_its_cells_were_trained(tmp_path: Path) -> None:

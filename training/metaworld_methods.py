@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from clam_core.algos.bc import train_bc
@@ -39,9 +40,14 @@ def _optim(profile: Profile, steps: int) -> OptimConfig:
     return OptimConfig(steps=steps, warmup_steps=min(profile.warmup_steps, steps // 2))
 
 
+def _policy_optim(profile: Profile) -> OptimConfig:
+    """Every policy stage: BC (also VPT's and DynaMo's), CLAM's stage 2 and LAPA's fine-tuning."""
+    return replace(_optim(profile, profile.policy_steps), schedule=profile.policy_schedule)
+
+
 def bc_config(profile: Profile) -> BCConfig:
     sizes = profile.sizes
-    return BCConfig(sizes.embed_dim, sizes.hidden, profile.batch_size, _optim(profile, profile.policy_steps))
+    return BCConfig(sizes.embed_dim, sizes.hidden, profile.batch_size, _policy_optim(profile))
 
 
 def clam_config(
@@ -70,7 +76,7 @@ def clam_config(
         decoder_batch_size=profile.batch_size,
         policy_batch_size=profile.batch_size,
         stage1=_optim(profile, profile.lam_steps),
-        stage2=_optim(profile, profile.policy_steps),
+        stage2=_policy_optim(profile),
     )
 
 
@@ -115,9 +121,9 @@ def train_method(
         builders |= {
             "bc_al": lambda: (train_bc(data.labelled, fit_stats(data), bc_config(profile), run), {}),
             "bc_expert": lambda: (train_bc(expert, fit_stats(data), bc_config(profile), run), {}),
-            "vpt": lambda: (train_vpt(data, _vpt_config(profile), run), {}),
-            "lapa": lambda: (train_lapa(_lapa_config(profile), data, run), {}),
-            "dynamo": lambda: (train_dynamo(_dynamo_config(profile), data, run), {}),
+            "vpt": lambda: (train_vpt(data, vpt_config(profile), run), {}),
+            "lapa": lambda: (train_lapa(lapa_config(profile), data, run), {}),
+            "dynamo": lambda: (train_dynamo(dynamo_config(profile), data, run), {}),
         }
     if method not in builders:
         raise ValueError(f"unknown method {method!r} for table {table!r}; choose from {sorted(builders)}")
@@ -140,7 +146,7 @@ def earlier_twin(table: str, method: str, profile: Profile) -> tuple[str, str] |
     return None
 
 
-def _vpt_config(profile: Profile) -> VPTConfig:
+def vpt_config(profile: Profile) -> VPTConfig:
     return VPTConfig(
         context=profile.sizes.context,
         idm_hidden=profile.sizes.hidden,
@@ -151,15 +157,15 @@ def _vpt_config(profile: Profile) -> VPTConfig:
     )
 
 
-def _lapa_config(profile: Profile) -> LAPAConfig:
+def lapa_config(profile: Profile) -> LAPAConfig:
     return LAPAConfig(
         clam=clam_config(profile, "transformer"),
-        finetune=_optim(profile, profile.policy_steps),
+        finetune=_policy_optim(profile),
         finetune_batch_size=profile.batch_size,
     )
 
 
-def _dynamo_config(profile: Profile) -> DynaMoConfig:
+def dynamo_config(profile: Profile) -> DynaMoConfig:
     return DynaMoConfig(
         embed_dim=profile.sizes.embed_dim,
         latent_dim=profile.sizes.latent_dim,

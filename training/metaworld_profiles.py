@@ -2,7 +2,9 @@
 `cpu` is sized for the main table on 2 CPU cores; `long` is `cpu` with 3x its update counts and nothing else
 changed, to see what more training alone buys (a GPU machine, or a long cpu run); `cpu_context2` is `cpu` with
 two steps of context for every IDM and FDM (the paper's Table 11 value; `cpu` uses the one step its MLP-CLAM
-text states) and nothing else changed; `paper` uses the paper's
+text states) and nothing else changed; `cpu_cosine` is `cpu` with every policy stage's learning rate decayed
+to zero on a cosine after warm-up (the paper keeps it constant), so that a policy is not evaluated at
+whichever noisy iterate a constant rate leaves it, and nothing else changed; `paper` uses the paper's
 data sizes, update counts (Tables 10-11: 500k LAM updates, 150k policy updates) and 3 seeds x 50 rollouts,
 for a GPU machine."""
 
@@ -14,7 +16,7 @@ from clam_core.data.metaworld_data import MetaWorldDataConfig
 from clam_core.envs.metaworld_tasks import PAPER_TASKS
 from clam_core.models.lam_transformer import TransformerSize
 
-PROFILES = ("smoke", "cpu", "long", "cpu_context2", "paper")
+PROFILES = ("smoke", "cpu", "long", "cpu_context2", "cpu_cosine", "paper")
 LONG_STEP_FACTOR = 3
 
 
@@ -46,6 +48,8 @@ class Profile:
     latent_dims: tuple[int, ...] = (2, 4, 8, 16)
     tables: tuple[str, ...] = ("main", "ablation", "beta", "latent_dim")
     eval_workers: int | None = None  # None: --workers; 1 for a few episodes (no worker start-up cost)
+    # Learning-rate schedule of every policy stage after warm-up (paper Table 10: constant).
+    policy_schedule: str = "constant"
 
 
 def profile(name: str) -> Profile:
@@ -98,6 +102,8 @@ def profile(name: str) -> Profile:
     if name == "cpu_context2":
         cpu = profile("cpu")
         return replace(cpu, name="cpu_context2", sizes=replace(cpu.sizes, context=2))
+    if name == "cpu_cosine":
+        return replace(profile("cpu"), name="cpu_cosine", policy_schedule="cosine")
     if name == "paper":
         return Profile(
             name="paper",
