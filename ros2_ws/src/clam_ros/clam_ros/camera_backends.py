@@ -109,11 +109,14 @@ class RealSenseCamera:
         if not playback_file:
             config.enable_stream(rs.stream.color, width, height, rs.format.rgb8, int(fps))
         try:
+            if playback_file:
+                # Frame by frame from the first frame: switched before `start`, which reuses the resolved
+                # device; switched after it, a loaded machine had already played (and dropped) frames.
+                resolved = config.resolve(rs.pipeline_wrapper(self.pipeline))
+                resolved.get_device().as_playback().set_real_time(False)
             profile = self.pipeline.start(config)
         except RuntimeError as error:
             raise BackendUnavailable(f"RealSense pipeline did not start ({error})") from error
-        if playback_file:
-            profile.get_device().as_playback().set_real_time(False)
         stream = profile.get_stream(rs.stream.color).as_video_stream_profile()
         intr = stream.get_intrinsics()
         self.fps = float(stream.fps())
