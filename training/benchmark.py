@@ -1,7 +1,8 @@
 """Simulation benchmarks, one command each.
 
-    python training/benchmark.py metaworld --profile {smoke,cpu,long,cpu_context2,paper} [--tasks ...]
-        [--methods ...] [--tables main ablation beta latent_dim] [--seeds N] [--device cpu|cuda] [--workers 2]
+    python training/benchmark.py metaworld --profile {smoke,cpu,long,cpu_context2,cpu_cosine,paper}
+        [--tasks ...] [--methods ...] [--tables main ablation beta latent_dim] [--seeds N]
+        [--device cpu|cuda] [--workers 2]
     python training/benchmark.py kitchen --profile {smoke,cpu,paper} [--tasks ...] [--methods ...]
         [--seeds N] [--device auto] [--workers 2]
 
