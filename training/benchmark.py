@@ -3,8 +3,8 @@
     python training/benchmark.py metaworld --profile {smoke,cpu,long,cpu_context2,cpu_cosine,paper}
         [--tasks ...] [--methods ...] [--tables main ablation beta latent_dim] [--seeds N]
         [--device cpu|cuda] [--workers 2]
-    python training/benchmark.py kitchen --profile {smoke,cpu,paper} [--tasks ...] [--methods ...]
-        [--seeds N] [--device auto] [--workers 2]
+    python training/benchmark.py kitchen --profile {smoke,cpu,cpu_more_play,cpu_paper_play,cpu_shift,paper}
+        [--tasks ...] [--methods ...] [--seeds N] [--device auto] [--workers 2]
 
 Both also take --cache-dir, --work-dir, --results-dir, --report-only and --quiet. Every (table, method, task,
 seed) cell trains one method on generated, cached data and evaluates it over `eval_episodes` rollouts.
