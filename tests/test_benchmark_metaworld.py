@@ -158,6 +158,20 @@ def test_long_profile_is_the_cpu_profile_with_more_updates_only() -> None:
     assert long == cpu
 
 
+def test_long_policy_profile_is_the_cpu_profile_with_more_policy_updates_only() -> None:
+    cpu, long_policy = asdict(profile("cpu")), asdict(profile("cpu_long_policy"))
+    assert long_policy.pop("policy_steps") == LONG_STEP_FACTOR * cpu.pop("policy_steps")
+    assert long_policy.pop("name") == "cpu_long_policy" and cpu.pop("name") == "cpu"
+    assert long_policy == cpu
+
+    prof = profile("cpu_long_policy")
+    clam, vpt, lapa, dynamo = clam_config(prof), vpt_config(prof), lapa_config(prof), dynamo_config(prof)
+    policy_stages = [clam.stage2, bc_config(prof).optim, vpt.bc.optim, lapa.finetune, dynamo.bc.optim]
+    pretraining = [clam.stage1, vpt.idm_optim, lapa.clam.stage1, dynamo.pretrain]
+    assert {stage.steps for stage in policy_stages} == {LONG_STEP_FACTOR * profile("cpu").policy_steps}
+    assert {stage.steps for stage in pretraining} == {profile("cpu").lam_steps}
+
+
 def test_context2_profile_is_the_cpu_profile_with_two_steps_of_context_only() -> None:
     cpu, context2 = asdict(profile("cpu")), asdict(profile("cpu_context2"))
     assert cpu["sizes"].pop("context") == 1 and context2["sizes"].pop("context") == 2

@@ -1,6 +1,7 @@
 """Simulation benchmarks, one command each.
 
-    python training/benchmark.py metaworld --profile {smoke,cpu,long,cpu_context2,cpu_cosine,paper}
+    python training/benchmark.py metaworld
+        --profile {smoke,cpu,long,cpu_context2,cpu_cosine,cpu_long_policy,paper}
         [--tasks ...] [--methods ...] [--tables main ablation beta latent_dim] [--seeds N]
         [--device cpu|cuda] [--workers 2]
     python training/benchmark.py kitchen --profile {smoke,cpu,cpu_more_play,cpu_paper_play,cpu_shift,paper}

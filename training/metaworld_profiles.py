@@ -4,7 +4,9 @@ changed, to see what more training alone buys (a GPU machine, or a long cpu run)
 two steps of context for every IDM and FDM (the paper's Table 11 value; `cpu` uses the one step its MLP-CLAM
 text states) and nothing else changed; `cpu_cosine` is `cpu` with every policy stage's learning rate decayed
 to zero on a cosine after warm-up (the paper keeps it constant), so that a policy is not evaluated at
-whichever noisy iterate a constant rate leaves it, and nothing else changed; `paper` uses the paper's
+whichever noisy iterate a constant rate leaves it, and nothing else changed; `cpu_long_policy` is `cpu` with
+3x the updates of every policy stage (stage 2, BC, fine-tuning) and nothing else changed, the half of `long`
+that does not touch pretraining, to tell the two apart; `paper` uses the paper's
 data sizes, update counts (Tables 10-11: 500k LAM updates, 150k policy updates) and 3 seeds x 50 rollouts,
 for a GPU machine."""
 
@@ -16,7 +18,7 @@ from clam_core.data.metaworld_data import MetaWorldDataConfig
 from clam_core.envs.metaworld_tasks import PAPER_TASKS
 from clam_core.models.lam_transformer import TransformerSize
 
-PROFILES = ("smoke", "cpu", "long", "cpu_context2", "cpu_cosine", "paper")
+PROFILES = ("smoke", "cpu", "long", "cpu_context2", "cpu_cosine", "cpu_long_policy", "paper")
 LONG_STEP_FACTOR = 3
 
 
@@ -104,6 +106,9 @@ def profile(name: str) -> Profile:
         return replace(cpu, name="cpu_context2", sizes=replace(cpu.sizes, context=2))
     if name == "cpu_cosine":
         return replace(profile("cpu"), name="cpu_cosine", policy_schedule="cosine")
+    if name == "cpu_long_policy":
+        cpu = profile("cpu")
+        return replace(cpu, name="cpu_long_policy", policy_steps=LONG_STEP_FACTOR * cpu.policy_steps)
     if name == "paper":
         return Profile(
             name="paper",
