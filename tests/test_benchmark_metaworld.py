@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from train_cli import ROOT
 
+from clam_core.train.config import OptimConfig
 from training.benchmark_cells import Cell, CellStore, config_key
 from training.benchmark_report import cells_per_machine
 from training.metaworld_methods import (
@@ -27,7 +28,7 @@ from training.metaworld_methods import (
     table_methods,
     vpt_config,
 )
-from training.metaworld_profiles import LONG_STEP_FACTOR, profile
+from training.metaworld_profiles import LONG_STEP_FACTOR, Profile, profile
 
 BENCHMARK = str(ROOT / "training" / "benchmark.py")
 
@@ -158,6 +159,14 @@ def test_long_profile_is_the_cpu_profile_with_more_updates_only() -> None:
     assert long == cpu
 
 
+def _stage_optimisers(prof: Profile) -> tuple[list[OptimConfig], list[OptimConfig]]:
+    """Every method's policy-stage optimiser settings, then every pretraining stage's."""
+    clam, vpt, lapa, dynamo = clam_config(prof), vpt_config(prof), lapa_config(prof), dynamo_config(prof)
+    policy_stages = [clam.stage2, bc_config(prof).optim, vpt.bc.optim, lapa.finetune, dynamo.bc.optim]
+    pretraining = [clam.stage1, vpt.idm_optim, lapa.clam.stage1, dynamo.pretrain]
+    return policy_stages, pretraining
+
+
 def test_long_policy_profile_is_the_cpu_profile_with_more_policy_updates_only() -> None:
     cpu, long_policy = asdict(profile("cpu")), asdict(profile("cpu_long_policy"))
     assert long_policy.pop("policy_steps") == LONG_STEP_FACTOR * cpu.pop("policy_steps")
@@ -165,9 +174,7 @@ def test_long_policy_profile_is_the_cpu_profile_with_more_policy_updates_only() 
     assert long_policy == cpu
 
     prof = profile("cpu_long_policy")
-    clam, vpt, lapa, dynamo = clam_config(prof), vpt_config(prof), lapa_config(prof), dynamo_config(prof)
-    policy_stages = [clam.stage2, bc_config(prof).optim, vpt.bc.optim, lapa.finetune, dynamo.bc.optim]
-    pretraining = [clam.stage1, vpt.idm_optim, lapa.clam.stage1, dynamo.pretrain]
+    policy_stages, pretraining = _stage_optimisers(prof)
     assert {stage.steps for stage in policy_stages} == {LONG_STEP_FACTOR * profile("cpu").policy_steps}
     assert {stage.steps for stage in pretraining} == {profile("cpu").lam_steps}
 
@@ -186,9 +193,7 @@ def test_cosine_profile_decays_every_policy_stage_and_no_pretraining() -> None:
     assert cosine == cpu
 
     prof = profile("cpu_cosine")
-    clam, vpt, lapa, dynamo = clam_config(prof), vpt_config(prof), lapa_config(prof), dynamo_config(prof)
-    policy_stages = [clam.stage2, bc_config(prof).optim, vpt.bc.optim, lapa.finetune, dynamo.bc.optim]
-    pretraining = [clam.stage1, vpt.idm_optim, lapa.clam.stage1, dynamo.pretrain]
+    policy_stages, pretraining = _stage_optimisers(prof)
     assert {stage.schedule for stage in policy_stages} == {"cosine"}
     assert {stage.schedule for stage in pretraining} == {"constant"}
     assert {stage.steps for stage in policy_stages} == {prof.policy_steps}
