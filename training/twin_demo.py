@@ -46,7 +46,7 @@ class TwinDemoConfig:
     eval_length: int = 60  # policy commands per evaluation episode, unless success comes first
     image_size: int = 64  # model resolution (the sim cameras stream 128x128)
     # 1500 + 1500 solved 1-3 of 10 scenes in five runs on the AMD EPYC machine, 3000 + 3000 5-7 in three,
-    # 1500 + 3000 none in one: stage 1's length is what counts (README).
+    # 1500 + 3000 none in one (README; training/results/twin_demo_runs/).
     stage1_steps: int = 3000
     stage2_steps: int = 3000
     out_dir: str = "outputs/twin_demo"
